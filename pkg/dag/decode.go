@@ -1,0 +1,462 @@
+package dag
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The keys each mapping accepts. Unknown keys are errors with a suggestion,
+// because a misspelt key silently ignored is a workflow that lies.
+var (
+	workflowKeys = []string{"version", "name", "description", "params", "nodes", "viz", "cache"}
+	paramKeys    = []string{"default", "type", "description", "required"}
+	nodeKeys     = []string{"description", "run", "exec", "uses", "with", "inputs", "needs", "env",
+		"outputs", "output", "timeout", "join", "dir", "cache", "sources"}
+	cacheKeys = []string{"ttl", "key", "version", "when"}
+	vizKeys   = []string{"direction", "nodes", "edges"}
+)
+
+// ParamTypes lists the accepted param types.
+var ParamTypes = []string{"string", "int", "float", "bool", "json"}
+
+// decoder walks a yaml.Node tree into a Workflow, collecting every problem
+// instead of stopping at the first.
+type decoder struct {
+	file     string
+	problems Problems
+}
+
+func (d *decoder) pos(n *yaml.Node) Pos {
+	if n == nil {
+		return Pos{File: d.file}
+	}
+	return Pos{File: d.file, Line: n.Line, Col: n.Column}
+}
+
+func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
+	d.problems.add(d.pos(n), format, args...)
+}
+
+// mapping iterates a mapping node's pairs, reporting unknown and duplicate
+// keys. what names the mapping in messages.
+func (d *decoder) mapping(n *yaml.Node, what string, known []string, fn func(key string, k, v *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s: expected a mapping, found %s", what, kindName(n))
+		return
+	}
+	seen := make(map[string]bool, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(k, "%s: keys must be strings", what)
+			continue
+		}
+		if seen[key] {
+			d.errorf(k, "%s: duplicate key %q", what, key)
+			continue
+		}
+		seen[key] = true
+		if known != nil && !contains(known, key) {
+			d.errorf(k, "%s: unknown key %q%s; known keys: %s", what, key, DidYouMean(key, known), strings.Join(known, ", "))
+			continue
+		}
+		fn(key, k, v)
+	}
+}
+
+func (d *decoder) workflow(root *yaml.Node) *Workflow {
+	w := &Workflow{Pos: d.pos(root)}
+	var haveVersion, haveNodes bool
+	d.mapping(root, "workflow", workflowKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "version":
+			haveVersion = true
+			n, ok := d.int(v, "version")
+			if ok && n != FormatVersion {
+				d.errorf(v, "unsupported workflow version %d: this fastdag reads version %d", n, FormatVersion)
+			}
+			w.Version = n
+		case "name":
+			w.Name = d.str(v, "name")
+		case "description":
+			w.Description = d.str(v, "description")
+		case "params":
+			w.Params = d.params(v)
+		case "nodes":
+			haveNodes = true
+			w.Nodes = d.nodes(v)
+		case "viz":
+			w.Viz = d.viz(v)
+		case "cache":
+			w.Cache = d.cache(v, "workflow cache")
+		}
+	})
+	if root.Kind == yaml.MappingNode {
+		if !haveVersion {
+			d.errorf(root, "missing key \"version\": add \"version: %d\"", FormatVersion)
+		}
+		if !haveNodes {
+			d.errorf(root, "missing key \"nodes\": a workflow needs at least one node")
+		}
+	}
+	return w
+}
+
+func (d *decoder) params(n *yaml.Node) []*Param {
+	var ps []*Param
+	d.mapping(n, "params", nil, func(name string, k, v *yaml.Node) {
+		p := &Param{Name: name, Pos: d.pos(k)}
+		if !validName(name) || name == ParamsNode {
+			d.errorf(k, "invalid param name %q: use letters, digits, '_' and '-'", name)
+		}
+		if v.Kind != yaml.MappingNode {
+			// Shorthand: "region: eu" declares a param with a default.
+			p.Default, p.HasDefault = d.value(v), true
+		} else {
+			what := fmt.Sprintf("param %q", name)
+			d.mapping(v, what, paramKeys, func(key string, k, v *yaml.Node) {
+				switch key {
+				case "default":
+					p.Default, p.HasDefault = d.value(v), true
+				case "type":
+					p.Type = d.str(v, what+" type")
+					if p.Type != "" && !contains(ParamTypes, p.Type) {
+						d.errorf(v, "%s: unknown type %q%s; known types: %s", what, p.Type, DidYouMean(p.Type, ParamTypes), strings.Join(ParamTypes, ", "))
+					}
+				case "description":
+					p.Description = d.str(v, what+" description")
+				case "required":
+					p.Required = d.bool(v, what+" required")
+				}
+			})
+		}
+		if p.Type == "" {
+			p.Type = typeOf(p.Default)
+		}
+		if p.HasDefault && p.Default != nil {
+			if _, err := ConvertParam(p, p.Default); err != nil {
+				d.errorf(k, "param %q: default %v", name, err)
+			}
+		}
+		ps = append(ps, p)
+	})
+	return ps
+}
+
+func (d *decoder) nodes(n *yaml.Node) []*Node {
+	var ns []*Node
+	if n.Kind == yaml.MappingNode && len(n.Content) == 0 {
+		d.errorf(n, "nodes: a workflow needs at least one node")
+	}
+	// Node names are checked for duplicates here, not in mapping, so that
+	// the message says "node" and points at both.
+	first := map[string]*yaml.Node{}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "nodes: expected a mapping of node name to node, found %s", kindName(n))
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		name := k.Value
+		if prev, dup := first[name]; dup {
+			d.errorf(k, "duplicate node name %q (first defined at line %d)", name, prev.Line)
+			continue
+		}
+		first[name] = k
+		ns = append(ns, d.node(name, k, v))
+	}
+	return ns
+}
+
+func (d *decoder) node(name string, k, v *yaml.Node) *Node {
+	nd := &Node{Name: name, Pos: d.pos(k), KeyPos: map[string]Pos{}}
+	what := fmt.Sprintf("node %q", name)
+	switch {
+	case name == ParamsNode:
+		d.errorf(k, "node name %q is reserved for workflow parameters", name)
+	case !validName(name):
+		d.errorf(k, "invalid node name %q: start with a letter or '_', then letters, digits, '_' or '-'", name)
+	}
+	var kinds []string
+	d.mapping(v, what, nodeKeys, func(key string, kk, v *yaml.Node) {
+		nd.KeyPos[key] = d.pos(kk)
+		switch key {
+		case "description":
+			nd.Description = d.str(v, what+" description")
+		case "run":
+			kinds = append(kinds, key)
+			nd.Kind, nd.Run = KindShell, d.str(v, what+" run")
+		case "exec":
+			kinds = append(kinds, key)
+			nd.Kind, nd.Exec = KindExec, d.strings(v, what+" exec")
+			if v.Kind == yaml.SequenceNode && len(nd.Exec) == 0 {
+				d.errorf(v, "%s: exec needs at least the program name", what)
+			}
+		case "uses":
+			kinds = append(kinds, key)
+			nd.Kind, nd.Uses = KindUses, d.str(v, what+" uses")
+		case "with":
+			if m, ok := d.value(v).(map[string]any); ok {
+				nd.With = m
+			} else {
+				d.errorf(v, "%s: with: expected a mapping of parameters, found %s", what, kindName(v))
+			}
+		case "inputs":
+			d.mapping(v, what+" inputs", nil, func(in string, ik, iv *yaml.Node) {
+				if !validName(in) {
+					d.errorf(ik, "%s: invalid input name %q", what, in)
+				}
+				ref, err := ParseRef(d.str(iv, what+" input "+in))
+				if err != nil && iv.Kind == yaml.ScalarNode {
+					d.errorf(iv, "%s: input %q: %v", what, in, err)
+				}
+				nd.Inputs = append(nd.Inputs, Input{Name: in, Ref: ref, Pos: d.pos(iv)})
+			})
+		case "needs":
+			for _, s := range d.strings(v, what+" needs") {
+				ref, err := ParseRef(s)
+				if err != nil {
+					d.errorf(v, "%s: needs: %v", what, err)
+					continue
+				}
+				nd.Needs = append(nd.Needs, ref)
+			}
+		case "env":
+			d.mapping(v, what+" env", nil, func(name string, _, ev *yaml.Node) {
+				nd.Env = append(nd.Env, EnvVar{Name: name, Value: d.scalarString(ev, what+" env "+name)})
+			})
+		case "outputs":
+			nd.Outputs = d.strings(v, what+" outputs")
+			seen := map[string]bool{}
+			for _, o := range nd.Outputs {
+				if !validName(o) {
+					d.errorf(v, "%s: invalid output name %q", what, o)
+				}
+				if seen[o] {
+					d.errorf(v, "%s: output %q declared twice", what, o)
+				}
+				seen[o] = true
+			}
+		case "output":
+			nd.Output = d.str(v, what+" output")
+			if nd.Output != "text" && nd.Output != "json" {
+				d.errorf(v, "%s: output: unknown value %q; want text or json", what, nd.Output)
+			}
+		case "timeout":
+			nd.Timeout = d.duration(v, what+" timeout")
+		case "join":
+			nd.Join = d.str(v, what+" join")
+			if nd.Join != JoinAll && nd.Join != JoinAny {
+				d.errorf(v, "%s: join: unknown value %q; want all or any", what, nd.Join)
+			}
+		case "dir":
+			nd.Dir = d.str(v, what+" dir")
+		case "cache":
+			nd.Cache = d.cache(v, what+" cache")
+		case "sources":
+			nd.Sources = d.strings(v, what+" sources")
+		}
+	})
+	switch {
+	case v.Kind != yaml.MappingNode:
+	case len(kinds) == 0:
+		d.errorf(k, "%s: needs one of run (shell), exec (argv) or uses (built-in)", what)
+	case len(kinds) > 1:
+		d.errorf(k, "%s: has both %s and %s; a node is exactly one of run, exec or uses", what, kinds[0], kinds[1])
+	}
+	return nd
+}
+
+func (d *decoder) cache(v *yaml.Node, what string) *CacheSpec {
+	c := &CacheSpec{Pos: d.pos(v)}
+	if v.Kind == yaml.ScalarNode {
+		c.Enabled = d.bool(v, what)
+		return c
+	}
+	c.Enabled = true
+	d.mapping(v, what, cacheKeys, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "ttl":
+			c.TTL = d.duration(v, what+" ttl")
+		case "key":
+			c.Key = d.strings(v, what+" key")
+			if c.Key == nil {
+				c.Key = []string{}
+			}
+		case "version":
+			c.Version = d.scalarString(v, what+" version")
+		case "when":
+			c.When = d.str(v, what+" when")
+		}
+	})
+	return c
+}
+
+func (d *decoder) viz(v *yaml.Node) *Viz {
+	z := &Viz{}
+	styles := func(v *yaml.Node, what string) map[string]map[string]string {
+		out := map[string]map[string]string{}
+		d.mapping(v, what, nil, func(name string, _, sv *yaml.Node) {
+			attrs := map[string]string{}
+			d.mapping(sv, what+" "+name, nil, func(a string, _, av *yaml.Node) {
+				attrs[a] = d.scalarString(av, what+" "+name+" "+a)
+			})
+			out[name] = attrs
+		})
+		return out
+	}
+	d.mapping(v, "viz", vizKeys, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "direction":
+			z.Direction = d.str(v, "viz direction")
+		case "nodes":
+			z.Nodes = styles(v, "viz nodes")
+		case "edges":
+			z.Edges = styles(v, "viz edges")
+		}
+	})
+	return z
+}
+
+// Scalar helpers. Each reports a type mismatch at the value's position.
+
+func (d *decoder) str(v *yaml.Node, what string) string {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		d.errorf(v, "%s: expected a string, found %s", what, kindName(v))
+		return ""
+	}
+	return v.Value
+}
+
+// scalarString accepts any scalar and keeps its text, for env values and
+// versions where "1" and 1 mean the same.
+func (d *decoder) scalarString(v *yaml.Node, what string) string {
+	if v.Kind != yaml.ScalarNode {
+		d.errorf(v, "%s: expected a string, found %s", what, kindName(v))
+		return ""
+	}
+	return v.Value
+}
+
+func (d *decoder) strings(v *yaml.Node, what string) []string {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+		return []string{v.Value}
+	}
+	if v.Kind != yaml.SequenceNode {
+		d.errorf(v, "%s: expected a list of strings, found %s", what, kindName(v))
+		return nil
+	}
+	out := make([]string, 0, len(v.Content))
+	for _, e := range v.Content {
+		out = append(out, d.scalarString(e, what))
+	}
+	return out
+}
+
+func (d *decoder) int(v *yaml.Node, what string) (int, bool) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!int" {
+		if n, err := strconv.Atoi(v.Value); err == nil {
+			return n, true
+		}
+	}
+	d.errorf(v, "%s: expected an integer, found %s", what, kindName(v))
+	return 0, false
+}
+
+func (d *decoder) bool(v *yaml.Node, what string) bool {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+		b, _ := strconv.ParseBool(strings.ToLower(v.Value))
+		return b
+	}
+	d.errorf(v, "%s: expected true or false, found %s", what, kindName(v))
+	return false
+}
+
+// duration reads a Go duration ("1m30s") or a number of seconds.
+func (d *decoder) duration(v *yaml.Node, what string) time.Duration {
+	if v.Kind == yaml.ScalarNode {
+		switch v.Tag {
+		case "!!int", "!!float":
+			if f, err := strconv.ParseFloat(v.Value, 64); err == nil && f >= 0 {
+				return time.Duration(f * float64(time.Second))
+			}
+		case "!!str":
+			if t, err := time.ParseDuration(v.Value); err == nil && t >= 0 {
+				return t
+			}
+		}
+	}
+	d.errorf(v, "%s: expected a duration such as 30s, 5m or 1h30m, found %q", what, v.Value)
+	return 0
+}
+
+// value decodes any node into plain Go values (map[string]any, []any,
+// string, int, float64, bool, nil).
+func (d *decoder) value(v *yaml.Node) any {
+	var x any
+	if err := v.Decode(&x); err != nil {
+		d.errorf(v, "%v", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil
+	}
+	return normalize(x)
+}
+
+// normalize turns yaml.v3's map[string]interface{} (and, for non-string
+// keys, map[interface{}]interface{}) into map[string]any throughout.
+func normalize(x any) any {
+	switch x := x.(type) {
+	case map[string]any:
+		for k, v := range x {
+			x[k] = normalize(v)
+		}
+		return x
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, v := range x {
+			m[fmt.Sprint(k)] = normalize(v)
+		}
+		return m
+	case []any:
+		for i, v := range x {
+			x[i] = normalize(v)
+		}
+		return x
+	case int64:
+		return int(x)
+	case uint64:
+		return int(x)
+	}
+	return x
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.Tag {
+	case "!!null":
+		return "nothing (null)"
+	case "!!str":
+		return fmt.Sprintf("the string %q", n.Value)
+	}
+	return fmt.Sprintf("%s %s", strings.TrimPrefix(n.Tag, "!!"), n.Value)
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,308 @@
+package dag
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+	"gopkg.in/yaml.v3"
+)
+
+// Format names a workflow file format.
+type Format string
+
+const (
+	YAML    Format = "yaml"
+	JSON    Format = "json"
+	Msgpack Format = "msgpack"
+)
+
+// Formats lists the formats Load accepts, for messages.
+var Formats = []Format{YAML, JSON, Msgpack}
+
+// FormatOf infers a format from a file name's extension.
+func FormatOf(path string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return YAML, nil
+	case ".json":
+		return JSON, nil
+	case ".msgpack", ".mpk", ".msgp":
+		return Msgpack, nil
+	}
+	return "", fmt.Errorf("cannot tell the format of %s from its extension: use .yaml, .yml, .json or .msgpack, or --format yaml|json|msgpack", path)
+}
+
+// ParseFormat checks a --format value.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case YAML, JSON, Msgpack:
+		return f, nil
+	case "yml":
+		return YAML, nil
+	}
+	return "", fmt.Errorf("unknown format %q: want yaml, json or msgpack", s)
+}
+
+// LoadFile reads and decodes the workflow at path ("-" reads stdin from r).
+// format may be empty to infer it from the extension (stdin defaults to
+// YAML, which also reads JSON).
+func LoadFile(path string, format Format, stdin io.Reader) (*Workflow, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		if format == "" {
+			format = YAML
+		}
+		data, err = io.ReadAll(stdin)
+	} else {
+		if format == "" {
+			if format, err = FormatOf(path); err != nil {
+				return nil, err
+			}
+		}
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	w, err := Load(path, data, format)
+	if w != nil {
+		w.Dir = "."
+		if path != "-" {
+			w.Dir = filepath.Dir(path)
+		}
+	}
+	return w, err
+}
+
+// Load decodes a workflow from data. name is used in positions. On bad
+// input it returns Problems listing everything found; the Workflow is
+// returned too when the document could be read at all, so that callers
+// can still show what loaded.
+func Load(name string, data []byte, format Format) (*Workflow, error) {
+	root, err := parseTree(name, data, format)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: name}
+	w := d.workflow(root)
+	w.File = name
+	if len(d.problems) > 0 {
+		d.problems.sort()
+		return w, d.problems
+	}
+	return w, nil
+}
+
+// parseTree turns any of the three formats into a yaml.Node tree, so one
+// decoder serves them all. YAML and JSON trees carry line and column.
+func parseTree(name string, data []byte, format Format) (*yaml.Node, error) {
+	switch format {
+	case YAML:
+		return parseYAML(name, data)
+	case JSON:
+		// encoding/json reports JSON syntax errors precisely; yaml.v3 then
+		// gives the positions of a document known to be valid.
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return nil, jsonProblem(name, data, err)
+		}
+		return parseYAML(name, data)
+	case Msgpack:
+		n, err := msgpackTree(msgpack.NewDecoder(bytes.NewReader(data)), 0)
+		if err != nil {
+			return nil, Problems{{Pos: Pos{File: name}, Msg: "invalid msgpack: " + err.Error()}}
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("unknown format %q", format)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+func parseYAML(name string, data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg, line := err.Error(), 0
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		if line == 0 {
+			line = 1
+		}
+		return nil, Problems{{Pos: Pos{File: name, Line: line, Col: firstCol(data, line)}, Msg: "invalid YAML: " + msg}}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, Problems{{Pos: Pos{File: name, Line: 1, Col: 1}, Msg: "empty workflow: expected a mapping with version, name and nodes"}}
+	}
+	return doc.Content[0], nil
+}
+
+// firstCol is the column of the first non-blank character of line, which
+// is where yaml.v3 (which reports only lines) found the problem or near it.
+func firstCol(data []byte, line int) int {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return 1
+	}
+	l := lines[line-1]
+	return len(l) - len(bytes.TrimLeft(l, " \t")) + 1
+}
+
+func jsonProblem(name string, data []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		off = int64(len(data))
+	}
+	pos := Pos{File: name, Line: 1, Col: 1}
+	if off >= 0 {
+		pos.Line, pos.Col = lineCol(data, int(off))
+	}
+	return Problems{{Pos: pos, Msg: "invalid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}}
+}
+
+// lineCol converts a byte offset into a 1-based line and column.
+func lineCol(data []byte, off int) (int, int) {
+	off = min(off, len(data))
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := off - bytes.LastIndexByte(before, '\n')
+	return line, max(col, 1)
+}
+
+const maxDepth = 200
+
+// msgpackTree reads one msgpack value into a yaml.Node, keeping map order.
+func msgpackTree(d *msgpack.Decoder, depth int) (*yaml.Node, error) {
+	if depth > maxDepth {
+		return nil, errors.New("nested too deeply")
+	}
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+		n, err := d.DecodeMapLen()
+		if err != nil {
+			return nil, err
+		}
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for range max(n, 0) {
+			k, err := d.DecodeInterface()
+			if err != nil {
+				return nil, err
+			}
+			ks, ok := k.(string)
+			if !ok {
+				return nil, fmt.Errorf("map key %v is not a string", k)
+			}
+			v, err := msgpackTree(d, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m.Content = append(m.Content, scalarNode(ks), v)
+		}
+		return m, nil
+	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return nil, err
+		}
+		s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for range max(n, 0) {
+			v, err := msgpackTree(d, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			s.Content = append(s.Content, v)
+		}
+		return s, nil
+	}
+	v, err := d.DecodeInterface()
+	if err != nil {
+		return nil, err
+	}
+	switch v := v.(type) {
+	case nil, bool, string, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
+		return scalarNode(v), nil
+	case []byte:
+		return scalarNode(string(v)), nil
+	}
+	return nil, fmt.Errorf("unsupported msgpack value of type %T", v)
+}
+
+// scalarNode makes a tagged yaml scalar from a Go value. Floats always keep
+// a decimal point or exponent so they stay floats through every format.
+func scalarNode(v any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode}
+	switch v := v.(type) {
+	case nil:
+		n.Tag, n.Value = "!!null", "null"
+	case bool:
+		n.Tag, n.Value = "!!bool", strconv.FormatBool(v)
+	case string:
+		n.Tag, n.Value = "!!str", v
+	case int:
+		n.Tag, n.Value = "!!int", strconv.Itoa(v)
+	case int8:
+		n.Tag, n.Value = "!!int", strconv.FormatInt(int64(v), 10)
+	case int16:
+		n.Tag, n.Value = "!!int", strconv.FormatInt(int64(v), 10)
+	case int32:
+		n.Tag, n.Value = "!!int", strconv.FormatInt(int64(v), 10)
+	case int64:
+		n.Tag, n.Value = "!!int", strconv.FormatInt(v, 10)
+	case uint8:
+		n.Tag, n.Value = "!!int", strconv.FormatUint(uint64(v), 10)
+	case uint16:
+		n.Tag, n.Value = "!!int", strconv.FormatUint(uint64(v), 10)
+	case uint32:
+		n.Tag, n.Value = "!!int", strconv.FormatUint(uint64(v), 10)
+	case uint64:
+		n.Tag, n.Value = "!!int", strconv.FormatUint(v, 10)
+	case float32:
+		n.Tag, n.Value = "!!float", formatFloat(float64(v))
+	case float64:
+		n.Tag, n.Value = "!!float", formatFloat(v)
+	default:
+		n.Tag, n.Value = "!!str", fmt.Sprint(v)
+	}
+	return n
+}
+
+func formatFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return ".inf"
+	case math.IsInf(f, -1):
+		return "-.inf"
+	case math.IsNaN(f):
+		return ".nan"
+	}
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	return s
+}

@@ -1,0 +1,607 @@
+package dag
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// RunOptions control one run of a plan.
+type RunOptions struct {
+	// Jobs bounds how many nodes run at once; <= 0 means runtime.NumCPU().
+	Jobs int
+	// Timeout bounds the whole run; 0 means none.
+	Timeout time.Duration
+	// KeepGoing runs everything not downstream of a failure instead of
+	// stopping at the first one.
+	KeepGoing bool
+	// Params are the resolved parameter values (see ResolveParams).
+	Params map[string]any
+	// From, Until and Only select a partial run.
+	From, Until, Only []string
+	// Previous supplies results of nodes a partial run needs but does not
+	// execute. When nil and the run is partial, the latest record in
+	// StateDir is used.
+	Previous *Record
+	// StateDir is where the run record goes; "" writes no record.
+	StateDir string
+	// Environ is the base environment for process nodes.
+	Environ []string
+	// Progress, when set, is told as nodes start and finish. Calls are
+	// serialized.
+	Progress func(Event)
+	// Wrap, when set, may wrap each node's action (the cache does).
+	Wrap func(n *Node, a Action) Action
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// EventKind says what happened to a node.
+type EventKind int
+
+const (
+	NodeStarted EventKind = iota
+	NodeFinished
+)
+
+// Event is a progress report about one node.
+type Event struct {
+	Kind   EventKind
+	Node   string
+	Record *NodeRecord
+}
+
+// ErrNodesFailed is wrapped by Run's error when a node failed.
+var ErrNodesFailed = errors.New("workflow failed")
+
+// Run executes the plan and returns its record. The error is nil when every
+// selected node succeeded or was skipped by a branch; it wraps
+// ErrNodesFailed when a node failed, and ctx's error when the run was
+// interrupted. The record is written to opts.StateDir at start and end.
+func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Record, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	sel, err := p.selection(opts.From, opts.Until, opts.Only)
+	if err != nil {
+		return nil, err
+	}
+	start := now()
+	rec := &Record{
+		Format:   RecordFormat,
+		ID:       newRunID(start),
+		Workflow: p.Workflow.Name,
+		File:     p.Workflow.File,
+		Status:   StatusRunning,
+		Started:  start,
+		Jobs:     jobs,
+		Params:   opts.Params,
+		Nodes:    make(map[string]*NodeRecord, len(p.nodes)),
+		Order:    make([]string, 0, len(p.nodes)),
+	}
+	if len(opts.From)+len(opts.Until)+len(opts.Only) > 0 {
+		rec.Partial = &Partial{From: opts.From, Until: opts.Until, Only: opts.Only}
+	}
+
+	r := &runner{
+		plan:      p,
+		opts:      opts,
+		now:       now,
+		rec:       rec,
+		sel:       sel,
+		remaining: make([]int32, len(p.nodes)),
+		active:    make([]int32, len(p.nodes)),
+		inactive:  make([]int32, len(p.nodes)),
+		blocked:   make([]int32, len(p.nodes)),
+		fired:     make([]bool, len(p.nodes)),
+		results:   make([]*Result, len(p.nodes)),
+		status:    make([]Status, len(p.nodes)),
+		recs:      make([]*NodeRecord, len(p.nodes)),
+		readySema: make(chan struct{}, len(p.nodes)),
+		done:      make(chan struct{}),
+	}
+	if err := r.reuse(); err != nil {
+		return nil, err
+	}
+	if opts.StateDir != "" {
+		r.scratchRoot = filepath.Join(RunDir(opts.StateDir, rec.ID), "nodes")
+		if err := WriteRecord(opts.StateDir, rec, false); err != nil {
+			return nil, fmt.Errorf("writing run record: %w", err)
+		}
+	} else {
+		tmp, err := os.MkdirTemp("", "fastdag-run-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		r.scratchRoot = tmp
+	}
+
+	r.baseDir = p.Workflow.Dir
+	if r.baseDir == "" {
+		r.baseDir = "."
+	}
+	if abs, err := filepath.Abs(r.baseDir); err == nil {
+		r.baseDir = abs
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r.cancel = cancel
+	if opts.Timeout > 0 {
+		var tcancel context.CancelFunc
+		runCtx, tcancel = context.WithTimeoutCause(runCtx, opts.Timeout, errRunTimeout)
+		defer tcancel()
+	}
+	r.start()
+	if r.left > 0 {
+		var wg sync.WaitGroup
+		for range min(jobs, r.left) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.worker(runCtx)
+			}()
+		}
+		<-r.done
+		wg.Wait()
+	}
+	timedOut := context.Cause(runCtx) == errRunTimeout
+	cancel()
+
+	end := now()
+	rec.Ended = end
+	rec.DurationMS = ms(end.Sub(start))
+	var failed []string
+	for i := range p.nodes {
+		if r.recs[i] != nil {
+			rec.Nodes[p.nodes[i].node.Name] = r.recs[i]
+			if r.recs[i].Status == StatusFailed {
+				failed = append(failed, p.nodes[i].node.Name)
+			}
+		}
+	}
+	var runErr error
+	switch {
+	case ctx.Err() != nil:
+		rec.Status = StatusInterrupted
+		rec.Error = "interrupted"
+		runErr = fmt.Errorf("run interrupted: %w", context.Cause(ctx))
+	case timedOut:
+		rec.Status = StatusFailed
+		rec.Error = fmt.Sprintf("run timed out after %v", opts.Timeout)
+		runErr = fmt.Errorf("%w: run timed out after %v", ErrNodesFailed, opts.Timeout)
+	case len(failed) > 0:
+		rec.Status = StatusFailed
+		rec.Error = fmt.Sprintf("%d node(s) failed: %v", len(failed), failed)
+		runErr = fmt.Errorf("%w: %d node(s) failed: %v", ErrNodesFailed, len(failed), failed)
+	default:
+		rec.Status = StatusSuccess
+	}
+	if opts.StateDir != "" {
+		if err := WriteRecord(opts.StateDir, rec, true); err != nil && runErr == nil {
+			runErr = fmt.Errorf("writing run record: %w", err)
+		}
+	}
+	return rec, runErr
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// runner is the state of one run. Everything below mu is guarded by it;
+// workers hold it only to pop a node and to record its completion, never
+// while a node runs.
+type runner struct {
+	plan        *Plan
+	opts        RunOptions
+	now         func() time.Time
+	rec         *Record
+	sel         []bool
+	scratchRoot string
+	baseDir     string // the workflow's directory, absolute
+	cancel      context.CancelFunc
+
+	progressMu sync.Mutex
+
+	mu        sync.Mutex
+	ready     readyQueue
+	readySema chan struct{}
+	done      chan struct{}
+	left      int // selected nodes not yet finished
+	stopping  bool
+	// Per node: unresolved in-edges and how the resolved ones went.
+	remaining, active, inactive, blocked []int32
+	fired                                []bool
+	results                              []*Result
+	status                               []Status
+	recs                                 []*NodeRecord
+}
+
+// reuse takes, for a partial run, the results of unselected nodes from the
+// previous record, failing when a selected node needs one that is missing.
+func (r *runner) reuse() error {
+	p := r.plan
+	var prev *Record
+	for i := range p.nodes {
+		if r.sel[i] {
+			continue
+		}
+		if prev == nil {
+			prev = r.opts.Previous
+			if prev == nil && r.opts.StateDir != "" {
+				prev, _ = ReadRecord(r.opts.StateDir, "latest")
+			}
+			if prev == nil {
+				prev = &Record{}
+			}
+		}
+		name := p.nodes[i].node.Name
+		nr, ok := prev.Nodes[name]
+		if !ok {
+			continue
+		}
+		c := *nr
+		r.recs[i] = &c
+		r.status[i] = nr.Status
+		if nr.Status.OK() {
+			r.results[i] = &Result{Value: nr.Value, Outputs: nr.Outputs, Branch: nr.Branch}
+			if r.rec.Partial.Reused == nil {
+				r.rec.Partial.Reused = map[string]string{}
+			}
+			r.rec.Partial.Reused[name] = prev.ID
+		}
+	}
+	for i := range p.nodes {
+		if !r.sel[i] {
+			continue
+		}
+		for _, e := range p.nodes[i].in {
+			ed := p.edges[e]
+			up := ed.from
+			if r.sel[up] || ed.input == "" {
+				continue
+			}
+			if st := r.status[up]; !st.OK() && st != StatusSkipped {
+				name := p.nodes[i].node.Name
+				upName := p.nodes[up].node.Name
+				why := "has no result in the latest run"
+				if st != "" {
+					why = fmt.Sprintf("was %s in the latest run", st)
+				}
+				return fmt.Errorf("node %s needs the output of %s, which is not part of this run and %s; run %s first (fastdag run FILE --until %s)", name, upName, why, upName, upName)
+			}
+		}
+	}
+	return nil
+}
+
+// start counts every selected node's in-edges and queues the ones that
+// can be decided now.
+func (r *runner) start() {
+	p := r.plan
+	r.mu.Lock()
+	var decided []int32
+	for i := range p.nodes {
+		if !r.sel[i] {
+			continue
+		}
+		r.left++
+		for _, e := range p.nodes[i].in {
+			ed := p.edges[e]
+			if r.sel[ed.from] {
+				r.remaining[i]++
+				continue
+			}
+			// Upstream outside a partial run: an ordering-only edge is met;
+			// a data edge is resolved by the upstream's earlier result.
+			if ed.input == "" {
+				r.active[i]++
+			} else {
+				r.resolveEdge(e)
+			}
+		}
+		if r.remaining[i] == 0 || r.fired[i] {
+			decided = append(decided, int32(i))
+		}
+	}
+	var events []Event
+	for _, i := range decided {
+		events = r.decide(i, events)
+	}
+	r.checkDone()
+	r.mu.Unlock()
+	r.emit(events)
+}
+
+// resolveEdge records how edge e went, given its upstream's final status.
+func (r *runner) resolveEdge(e int32) {
+	ed := r.plan.edges[e]
+	to := ed.to
+	switch st := r.status[ed.from]; {
+	case st.OK():
+		res := r.results[ed.from]
+		if ed.output != "" && len(r.plan.nodes[ed.from].branches) > 0 && res != nil && res.Branch != "" && ed.output != res.Branch &&
+			containsBranch(r.plan.nodes[ed.from].branches, ed.output) {
+			r.inactive[to]++
+		} else {
+			r.active[to]++
+		}
+	case st == StatusSkipped:
+		r.inactive[to]++
+	default:
+		r.blocked[to]++
+	}
+}
+
+func containsBranch(bs []string, b string) bool {
+	for _, x := range bs {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// decide settles node i once enough of its edges are resolved: it queues
+// it to run, or finishes it as skipped or not run, cascading to dependents
+// without recursion. Called with mu held.
+func (r *runner) decide(i int32, events []Event) []Event {
+	stack := []int32{i}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if r.status[i] != "" {
+			continue
+		}
+		n := r.plan.nodes[i].node
+		any := n.Join == JoinAny
+		var st Status
+		var reason string
+		switch {
+		case r.stopping:
+			st, reason = StatusNotRun, "the run stopped before this node started"
+		case any && r.active[i] > 0:
+			r.fired[i] = true
+		case r.remaining[i] > 0:
+			continue // join: any waiting for its first upstream
+		case r.blocked[i] > 0:
+			st, reason = StatusNotRun, "an upstream node did not succeed"
+		case r.inactive[i] > 0:
+			st, reason = StatusSkipped, "on a branch not taken"
+		}
+		if st == "" {
+			r.status[i] = StatusPending
+			heap.Push(&r.ready, readyItem{i, r.plan.nodes[i].prio})
+			r.readySema <- struct{}{}
+			continue
+		}
+		nr := &NodeRecord{Status: st, Kind: n.Kind, Reason: reason}
+		events = r.finish(i, st, nil, nr, events)
+		for _, e := range r.plan.nodes[i].out {
+			if to := r.plan.edges[e].to; r.sel[to] && r.status[to] == "" {
+				stack = append(stack, to)
+			}
+		}
+	}
+	return events
+}
+
+// finish records node i's final state and resolves its out-edges. Called
+// with mu held; the caller decides the dependents.
+func (r *runner) finish(i int32, st Status, res *Result, nr *NodeRecord, events []Event) []Event {
+	r.status[i] = st
+	r.results[i] = res
+	r.recs[i] = nr
+	r.left--
+	for _, e := range r.plan.nodes[i].out {
+		to := r.plan.edges[e].to
+		if !r.sel[to] {
+			continue
+		}
+		r.remaining[to]--
+		r.resolveEdge(e)
+	}
+	if r.opts.Progress != nil {
+		events = append(events, Event{Kind: NodeFinished, Node: r.plan.nodes[i].node.Name, Record: nr})
+	}
+	return events
+}
+
+func (r *runner) checkDone() {
+	if r.left == 0 {
+		close(r.done)
+	}
+}
+
+func (r *runner) emit(events []Event) {
+	if r.opts.Progress == nil || len(events) == 0 {
+		return
+	}
+	r.progressMu.Lock()
+	for _, ev := range events {
+		r.opts.Progress(ev)
+	}
+	r.progressMu.Unlock()
+}
+
+func (r *runner) worker(ctx context.Context) {
+	for {
+		select {
+		case <-r.done:
+			return
+		case <-r.readySema:
+		}
+		r.mu.Lock()
+		i := heap.Pop(&r.ready).(readyItem).node
+		stopping := r.stopping || ctx.Err() != nil
+		if !stopping {
+			r.status[i] = StatusRunning
+			r.rec.Order = append(r.rec.Order, r.plan.nodes[i].node.Name)
+		}
+		inputs := r.inputs(i)
+		r.mu.Unlock()
+
+		var nr *NodeRecord
+		var res *Result
+		st := StatusNotRun
+		if stopping {
+			nr = &NodeRecord{Status: st, Kind: r.plan.nodes[i].node.Kind, Reason: "the run stopped before this node started"}
+		} else {
+			if r.opts.Progress != nil {
+				r.emit([]Event{{Kind: NodeStarted, Node: r.plan.nodes[i].node.Name}})
+			}
+			res, nr = r.execute(ctx, i, inputs)
+			st = nr.Status
+		}
+
+		r.mu.Lock()
+		if (st == StatusFailed && !r.opts.KeepGoing || st == StatusCancelled) && !r.stopping {
+			r.stopping = true
+			r.cancel()
+		}
+		events := r.finish(i, st, res, nr, nil)
+		for _, e := range r.plan.nodes[i].out {
+			if to := r.plan.edges[e].to; r.sel[to] && r.status[to] == "" &&
+				(r.remaining[to] == 0 || r.plan.nodes[to].node.Join == JoinAny) {
+				events = r.decide(to, events)
+			}
+		}
+		r.checkDone()
+		r.mu.Unlock()
+		r.emit(events)
+	}
+}
+
+// inputs gathers node i's input values: upstream outputs and params.
+// Called with mu held.
+func (r *runner) inputs(i int32) map[string]any {
+	pn := &r.plan.nodes[i]
+	if len(pn.node.Inputs) == 0 {
+		return nil
+	}
+	in := make(map[string]any, len(pn.node.Inputs))
+	for _, b := range pn.node.Inputs {
+		if b.Ref.IsParam() {
+			in[b.Name] = r.opts.Params[b.Ref.Output]
+		}
+	}
+	for _, e := range pn.in {
+		ed := r.plan.edges[e]
+		if ed.input == "" {
+			continue
+		}
+		res := r.results[ed.from]
+		if res == nil || !r.status[ed.from].OK() {
+			continue
+		}
+		if ed.output == "" {
+			in[ed.input] = res.Value
+		} else {
+			in[ed.input] = res.Outputs[ed.output]
+		}
+	}
+	return in
+}
+
+// execute runs node i's action with its timeout and turns the outcome into
+// a record.
+func (r *runner) execute(ctx context.Context, i int32, inputs map[string]any) (*Result, *NodeRecord) {
+	pn := &r.plan.nodes[i]
+	n := pn.node
+	a := pn.action
+	if r.opts.Wrap != nil {
+		a = r.opts.Wrap(n, a)
+	}
+	inv := &Invocation{Node: n, Inputs: inputs, Dir: r.nodeDir(n), Environ: r.opts.Environ, scratchRoot: r.scratchRoot}
+	if n.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, n.Timeout, errTimeout)
+		defer cancel()
+	}
+	started := r.now()
+	res, err := a.Run(ctx, inv)
+	ended := r.now()
+	nr := &NodeRecord{Status: StatusSuccess, Kind: n.Kind, Started: started, Ended: ended, DurationMS: ms(ended.Sub(started))}
+	if res != nil {
+		nr.ExitCode, nr.MaxRSS, nr.Stdout, nr.Stderr = res.ExitCode, res.MaxRSS, res.Stdout, res.Stderr
+		nr.Cache, nr.CacheKey = res.Cache, res.CacheKey
+	}
+	switch {
+	case err == nil:
+		nr.Value, nr.Outputs, nr.Branch = res.Value, res.Outputs, res.Branch
+		if res.Cache == "hit" {
+			nr.Status = StatusCached
+		}
+	case context.Cause(ctx) == errTimeout:
+		nr.Status = StatusFailed
+		nr.Error = (&NodeError{Node: n.Name, Op: "timeout", Err: fmt.Errorf("timed out after %v", n.Timeout)}).Error()
+		res = nil
+	case context.Cause(ctx) == errRunTimeout:
+		nr.Status = StatusFailed
+		nr.Error = (&NodeError{Node: n.Name, Op: "timeout", Err: fmt.Errorf("run timed out after %v", r.opts.Timeout)}).Error()
+		res = nil
+	case ctx.Err() != nil:
+		nr.Status = StatusCancelled
+		nr.Error = (&NodeError{Node: n.Name, Op: "cancelled", Err: err}).Error()
+		res = nil
+	default:
+		nr.Status = StatusFailed
+		var ne *NodeError
+		if !errors.As(err, &ne) {
+			err = &NodeError{Node: n.Name, Err: err}
+		}
+		nr.Error = err.Error()
+		res = nil
+	}
+	return res, nr
+}
+
+var (
+	errTimeout    = errors.New("node timed out")
+	errRunTimeout = errors.New("run timed out")
+)
+
+func (r *runner) nodeDir(n *Node) string {
+	switch {
+	case n.Dir == "":
+		return r.baseDir
+	case filepath.IsAbs(n.Dir):
+		return n.Dir
+	}
+	return filepath.Join(r.baseDir, n.Dir)
+}
+
+// readyQueue is a max-heap on priority; ties go to the node written first,
+// so runs are deterministic at -j1.
+type readyItem struct {
+	node int32
+	prio int32
+}
+
+type readyQueue []readyItem
+
+func (q readyQueue) Len() int { return len(q) }
+func (q readyQueue) Less(i, j int) bool {
+	if q[i].prio != q[j].prio {
+		return q[i].prio > q[j].prio
+	}
+	return q[i].node < q[j].node
+}
+func (q readyQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *readyQueue) Push(x any)   { *q = append(*q, x.(readyItem)) }
+func (q *readyQueue) Pop() any {
+	old := *q
+	it := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return it
+}
