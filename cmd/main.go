@@ -33,7 +33,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-func invalid(err error) error     { return &exitError{code: ExitInvalid, err: err} }
+func invalid(err error) error           { return &exitError{code: ExitInvalid, err: err} }
 func invalidf(f string, a ...any) error { return invalid(fmt.Errorf(f, a...)) }
 
 // Main runs fastdag with the process's arguments and streams and returns

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -94,12 +93,15 @@ func (p *progress) summary(wf *dag.Workflow, rec *dag.Record) {
 		counts[n.Status]++
 	}
 	var parts []string
-	for _, st := range []dag.Status{dag.StatusSuccess, dag.StatusCached, dag.StatusFailed, dag.StatusCancelled, dag.StatusSkipped, dag.StatusNotRun} {
-		if c := counts[st]; c > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c, strings.ReplaceAll(string(st), "_", " ")))
+	for _, c := range []struct {
+		st   dag.Status
+		word string
+	}{{dag.StatusSuccess, "succeeded"}, {dag.StatusCached, "cached"}, {dag.StatusFailed, "failed"},
+		{dag.StatusCancelled, "cancelled"}, {dag.StatusSkipped, "skipped"}, {dag.StatusNotRun, "not run"}} {
+		if n := counts[c.st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, c.word))
 		}
 	}
-	sort.Strings(parts[:0])
 	name := wf.Name
 	if name == "" {
 		name = wf.File
