@@ -319,8 +319,7 @@ func (r *runner) start() {
 		events = r.decide(i, events)
 	}
 	r.checkDone()
-	r.mu.Unlock()
-	r.emit(events)
+	r.unlockAndEmit(events)
 }
 
 // resolveEdge records how edge e went, given its upstream's final status.
@@ -423,11 +422,16 @@ func (r *runner) checkDone() {
 	}
 }
 
-func (r *runner) emit(events []Event) {
+// unlockAndEmit releases mu and reports events. It takes progressMu
+// before letting go of mu, so reports come out in the order the state
+// changed: a node's start never precedes the finish that made it ready.
+func (r *runner) unlockAndEmit(events []Event) {
 	if r.opts.Progress == nil || len(events) == 0 {
+		r.mu.Unlock()
 		return
 	}
 	r.progressMu.Lock()
+	r.mu.Unlock()
 	for _, ev := range events {
 		r.opts.Progress(ev)
 	}
@@ -449,7 +453,11 @@ func (r *runner) worker(ctx context.Context) {
 			r.rec.Order = append(r.rec.Order, r.plan.nodes[i].node.Name)
 		}
 		inputs := r.inputs(i)
-		r.mu.Unlock()
+		var started []Event
+		if !stopping && r.opts.Progress != nil {
+			started = []Event{{Kind: NodeStarted, Node: r.plan.nodes[i].node.Name}}
+		}
+		r.unlockAndEmit(started)
 
 		var nr *NodeRecord
 		var res *Result
@@ -457,9 +465,6 @@ func (r *runner) worker(ctx context.Context) {
 		if stopping {
 			nr = &NodeRecord{Status: st, Kind: r.plan.nodes[i].node.Kind, Reason: "the run stopped before this node started"}
 		} else {
-			if r.opts.Progress != nil {
-				r.emit([]Event{{Kind: NodeStarted, Node: r.plan.nodes[i].node.Name}})
-			}
 			res, nr = r.execute(ctx, i, inputs)
 			st = nr.Status
 		}
@@ -477,8 +482,7 @@ func (r *runner) worker(ctx context.Context) {
 			}
 		}
 		r.checkDone()
-		r.mu.Unlock()
-		r.emit(events)
+		r.unlockAndEmit(events)
 	}
 }
 

@@ -101,8 +101,8 @@ type Node struct {
 	Outputs     []string // declared named outputs
 	Output      string   // "text" (default) or "json": how stdout becomes the default output
 	Timeout     time.Duration
-	Join        string // JoinAll or JoinAny; "" means JoinAll
-	Dir         string // working directory, relative to the workflow's Dir
+	Join        string     // JoinAll or JoinAny; "" means JoinAll
+	Dir         string     // working directory, relative to the workflow's Dir
 	Cache       *CacheSpec // nil: the workflow's default
 	Sources     []string   // file globs whose content is part of the cache key
 
