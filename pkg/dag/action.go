@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 )
 
 // An Action is the compiled, runnable form of one node. Compilation happens
@@ -43,7 +42,6 @@ type Invocation struct {
 	// Environ is the base environment for processes (the caller's, usually).
 	Environ []string
 
-	scratchOnce sync.Once
 	scratchRoot string
 	scratch     string
 	scratchErr  error
@@ -51,16 +49,17 @@ type Invocation struct {
 
 // Scratch returns a directory private to this node in this run, creating it
 // on first use. Process nodes keep their logs and exchange files there; it
-// is part of the run record. In-process nodes never pay for it.
+// is part of the run record. In-process nodes never pay for it. Like the
+// rest of an Invocation, it is for the one goroutine running the node.
 func (inv *Invocation) Scratch() (string, error) {
-	inv.scratchOnce.Do(func() {
+	if inv.scratch == "" && inv.scratchErr == nil {
 		if inv.scratchRoot == "" {
 			inv.scratch, inv.scratchErr = os.MkdirTemp("", "fastdag-node-")
-			return
+		} else {
+			inv.scratch = filepath.Join(inv.scratchRoot, inv.Node.Name)
+			inv.scratchErr = os.MkdirAll(inv.scratch, 0o755)
 		}
-		inv.scratch = filepath.Join(inv.scratchRoot, inv.Node.Name)
-		inv.scratchErr = os.MkdirAll(inv.scratch, 0o755)
-	})
+	}
 	return inv.scratch, inv.scratchErr
 }
 

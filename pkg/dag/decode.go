@@ -2,6 +2,7 @@ package dag
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -429,6 +430,9 @@ func normalize(x any) any {
 	case int64:
 		return int(x)
 	case uint64:
+		if x > math.MaxInt64 {
+			return float64(x) // as JSON reads it, rather than wrap negative
+		}
 		return int(x)
 	}
 	return x

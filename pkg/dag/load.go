@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
@@ -142,12 +143,52 @@ func parseYAML(name string, data []byte) (*yaml.Node, error) {
 		if line == 0 {
 			line = 1
 		}
+		line = problemLine(data, line, msg)
 		return nil, Problems{{Pos: Pos{File: name, Line: line, Col: firstCol(data, line)}, Msg: "invalid YAML: " + msg}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, Problems{{Pos: Pos{File: name, Line: 1, Col: 1}, Msg: "empty workflow: expected a mapping with version, name and nodes"}}
 	}
 	return doc.Content[0], nil
+}
+
+// problemLine finds the line of a YAML syntax error. yaml.v3 names the
+// line where the enclosing block or flow collection starts, which can be
+// far above the mistake; the mistake is on the first line from there at
+// which the document, cut after that line, fails with the same complaint.
+// A binary search keeps this quick on large files.
+func problemLine(data []byte, reported int, msg string) int {
+	ends := []int{} // ends[i] is the offset just past line i+1
+	for i, c := range data {
+		if c == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		ends = append(ends, len(data))
+	}
+	fails := func(line int) bool {
+		var doc yaml.Node
+		err := yaml.Unmarshal(data[:ends[line-1]], &doc)
+		if err == nil {
+			return false
+		}
+		m := yamlLine.FindStringSubmatch(err.Error())
+		return m != nil && m[2] == msg
+	}
+	lo, hi := reported, len(ends)
+	if lo < 1 || lo > hi || !fails(hi) {
+		return reported
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // firstCol is the column of the first non-blank character of line, which
@@ -167,7 +208,7 @@ func jsonProblem(name string, data []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		off = max(se.Offset-1, 0) // Offset counts the offending byte
 	case errors.As(err, &te):
 		off = te.Offset
 	}
@@ -214,8 +255,8 @@ func msgpackTree(d *msgpack.Decoder, depth int) (*yaml.Node, error) {
 				return nil, err
 			}
 			ks, ok := k.(string)
-			if !ok {
-				return nil, fmt.Errorf("map key %v is not a string", k)
+			if !ok || !utf8.ValidString(ks) {
+				return nil, fmt.Errorf("map key %q is not a UTF-8 string", fmt.Sprint(k))
 			}
 			v, err := msgpackTree(d, depth+1)
 			if err != nil {
@@ -244,9 +285,17 @@ func msgpackTree(d *msgpack.Decoder, depth int) (*yaml.Node, error) {
 		return nil, err
 	}
 	switch v := v.(type) {
-	case nil, bool, string, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
+	case string:
+		if !utf8.ValidString(v) {
+			return nil, fmt.Errorf("string %q is not valid UTF-8", v)
+		}
+		return scalarNode(v), nil
+	case nil, bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
 		return scalarNode(v), nil
 	case []byte:
+		if !utf8.Valid(v) {
+			return nil, fmt.Errorf("binary value is not a UTF-8 string")
+		}
 		return scalarNode(string(v)), nil
 	}
 	return nil, fmt.Errorf("unsupported msgpack value of type %T", v)
@@ -263,6 +312,11 @@ func scalarNode(v any) *yaml.Node {
 		n.Tag, n.Value = "!!bool", strconv.FormatBool(v)
 	case string:
 		n.Tag, n.Value = "!!str", v
+		if strings.Contains(v, "\n") && !literalSafe(v) {
+			// yaml.v3 writes such strings in block style and reads back
+			// something else (a leading newline is lost); quote them.
+			n.Style = yaml.DoubleQuotedStyle
+		}
 	case int:
 		n.Tag, n.Value = "!!int", strconv.Itoa(v)
 	case int8:
@@ -305,4 +359,18 @@ func formatFloat(f float64) string {
 		s += ".0"
 	}
 	return s
+}
+
+// literalSafe reports whether a multi-line string survives YAML's literal
+// block style unchanged.
+func literalSafe(s string) bool {
+	if strings.HasPrefix(s, "\n") || strings.HasPrefix(s, " ") || strings.ContainsAny(s, "\r\t") {
+		return false
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasSuffix(line, " ") {
+			return false
+		}
+	}
+	return true
 }

@@ -108,9 +108,8 @@ func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Record, error) {
 		results:   make([]*Result, len(p.nodes)),
 		status:    make([]Status, len(p.nodes)),
 		recs:      make([]*NodeRecord, len(p.nodes)),
-		readySema: make(chan struct{}, len(p.nodes)),
-		done:      make(chan struct{}),
 	}
+	r.wake = sync.NewCond(&r.mu)
 	if err := r.reuse(); err != nil {
 		return nil, err
 	}
@@ -153,7 +152,6 @@ func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Record, error) {
 				r.worker(runCtx)
 			}()
 		}
-		<-r.done
 		wg.Wait()
 	}
 	timedOut := context.Cause(runCtx) == errRunTimeout
@@ -213,12 +211,12 @@ type runner struct {
 
 	progressMu sync.Mutex
 
-	mu        sync.Mutex
-	ready     readyQueue
-	readySema chan struct{}
-	done      chan struct{}
-	left      int // selected nodes not yet finished
-	stopping  bool
+	mu       sync.Mutex
+	wake     *sync.Cond // signalled when nodes become ready, or all are done
+	idle     int        // workers waiting on wake
+	ready    readyQueue
+	left     int // selected nodes not yet finished
+	stopping bool
 	// Per node: unresolved in-edges and how the resolved ones went.
 	remaining, active, inactive, blocked []int32
 	fired                                []bool
@@ -381,7 +379,6 @@ func (r *runner) decide(i int32, events []Event) []Event {
 		if st == "" {
 			r.status[i] = StatusPending
 			heap.Push(&r.ready, readyItem{i, r.plan.nodes[i].prio})
-			r.readySema <- struct{}{}
 			continue
 		}
 		nr := &NodeRecord{Status: st, Kind: n.Kind, Reason: reason}
@@ -416,9 +413,11 @@ func (r *runner) finish(i int32, st Status, res *Result, nr *NodeRecord, events 
 	return events
 }
 
+// checkDone wakes every idle worker once the last node has finished, so
+// they can return. Called with mu held.
 func (r *runner) checkDone() {
 	if r.left == 0 {
-		close(r.done)
+		r.wake.Broadcast()
 	}
 }
 
@@ -438,15 +437,26 @@ func (r *runner) unlockAndEmit(events []Event) {
 	r.progressMu.Unlock()
 }
 
+// worker runs ready nodes until the run is done. The lock is held except
+// while a node runs. A worker that finishes a node takes the next ready one
+// itself and wakes an idle worker only when more work is waiting, so a
+// chain of in-process nodes never pays for a thread wake-up per node.
 func (r *runner) worker(ctx context.Context) {
+	r.mu.Lock()
 	for {
-		select {
-		case <-r.done:
-			return
-		case <-r.readySema:
+		for r.ready.Len() == 0 && r.left > 0 {
+			r.idle++
+			r.wake.Wait()
+			r.idle--
 		}
-		r.mu.Lock()
+		if r.left == 0 {
+			r.mu.Unlock()
+			return
+		}
 		i := heap.Pop(&r.ready).(readyItem).node
+		if r.ready.Len() > 0 && r.idle > 0 {
+			r.wake.Signal()
+		}
 		stopping := r.stopping || ctx.Err() != nil
 		if !stopping {
 			r.status[i] = StatusRunning
@@ -482,7 +492,10 @@ func (r *runner) worker(ctx context.Context) {
 			}
 		}
 		r.checkDone()
-		r.unlockAndEmit(events)
+		if len(events) > 0 && r.opts.Progress != nil {
+			r.unlockAndEmit(events)
+			r.mu.Lock()
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -29,8 +30,13 @@ func (r *Registry) program(n *dag.Node, src string) (*vm.Program, error) {
 		return p, nil
 	}
 	// Input types are known only at run time, so names compile as untyped;
-	// the walk below still rejects any name that is not an input.
-	p, err := expr.Compile(src, expr.AllowUndefinedVariables())
+	// the walk below still rejects any name that is not an input. An input
+	// named like a built-in function (count, len) hides the function.
+	opts := []expr.Option{expr.AllowUndefinedVariables()}
+	for _, name := range names {
+		opts = append(opts, expr.DisableBuiltin(name))
+	}
+	p, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %v", src, firstLine(err.Error()))
 	}
@@ -80,13 +86,22 @@ func exprText(n *dag.Node) (string, error) {
 	return s, nil
 }
 
+// vms reuses expression VMs (their stacks and scratch buffers) across
+// nodes: allocating one per evaluation was a third of an expr node's cost.
+var vms = sync.Pool{New: func() any { return new(vm.VM) }}
+
+var emptyEnv = map[string]any{}
+
 // eval runs a compiled expression over a node's inputs.
 func eval(p *vm.Program, inputs map[string]any) (any, error) {
 	env := inputs
 	if env == nil {
-		env = map[string]any{}
+		env = emptyEnv
 	}
-	return expr.Run(p, env)
+	m := vms.Get().(*vm.VM)
+	v, err := m.Run(p, env)
+	vms.Put(m)
+	return v, err
 }
 
 // exprNode evaluates an expression in-process. Its value is the default
