@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,6 +23,10 @@ const (
 	ExitInvalid     = 2   // invalid workflow, bad flags or arguments
 	ExitInterrupted = 130 // SIGINT or SIGTERM
 )
+
+// memoryLimit is the default soft limit on the Go heap; GOMEMLIMIT
+// overrides it.
+const memoryLimit = 200 << 20
 
 // exitError carries an exit code with the error to print.
 type exitError struct {
@@ -39,6 +45,12 @@ func invalidf(f string, a ...any) error { return invalid(fmt.Errorf(f, a...)) }
 // Main runs fastdag with the process's arguments and streams and returns
 // the exit code.
 func Main() int {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		// A soft heap limit: small workflows never reach it; a 100,000-node
+		// one stays near it (the GC works harder) instead of doubling its
+		// live heap, as the default GOGC would, on a shared CI runner.
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -82,7 +94,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // as plain errors, from failures of the command itself.
 func isUsageError(err error) bool {
 	var u *usageError
-	return errors.As(err, &u)
+	// cobra reports an unknown subcommand with an untyped error.
+	return errors.As(err, &u) || strings.HasPrefix(err.Error(), "unknown command ")
 }
 
 type usageError struct{ err error }

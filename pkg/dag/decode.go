@@ -29,6 +29,9 @@ var ParamTypes = []string{"string", "int", "float", "bool", "json"}
 type decoder struct {
 	file     string
 	problems Problems
+	// chunks, when set, hold the nodes of a large document cut apart
+	// (chunk.go); the tree's own nodes value is then empty.
+	chunks []nodeChunk
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
@@ -90,7 +93,11 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 			w.Params = d.params(v)
 		case "nodes":
 			haveNodes = true
-			w.Nodes = d.nodes(v)
+			if d.chunks != nil {
+				w.Nodes = d.chunkedNodes()
+			} else {
+				w.Nodes = d.nodes(v)
+			}
 		case "viz":
 			w.Viz = d.viz(v)
 		case "cache":
@@ -156,26 +163,33 @@ func (d *decoder) nodes(n *yaml.Node) []*Node {
 	}
 	// Node names are checked for duplicates here, not in mapping, so that
 	// the message says "node" and points at both.
-	first := map[string]*yaml.Node{}
+	first := map[string]int{}
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, "nodes: expected a mapping of node name to node, found %s", kindName(n))
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		name := k.Value
-		if prev, dup := first[name]; dup {
-			d.errorf(k, "duplicate node name %q (first defined at line %d)", name, prev.Line)
-			continue
+		if nd := d.nodeEntry(first, n.Content[i], n.Content[i+1]); nd != nil {
+			ns = append(ns, nd)
 		}
-		first[name] = k
-		ns = append(ns, d.node(name, k, v))
 	}
 	return ns
 }
 
+// nodeEntry decodes one name: node pair, reporting a name seen before.
+// first maps each name to the line it was first defined on.
+func (d *decoder) nodeEntry(first map[string]int, k, v *yaml.Node) *Node {
+	name := k.Value
+	if line, dup := first[name]; dup {
+		d.errorf(k, "duplicate node name %q (first defined at line %d)", name, line)
+		return nil
+	}
+	first[name] = k.Line
+	return d.node(name, k, v)
+}
+
 func (d *decoder) node(name string, k, v *yaml.Node) *Node {
-	nd := &Node{Name: name, Pos: d.pos(k), KeyPos: map[string]Pos{}}
+	nd := &Node{Name: name, Pos: d.pos(k)}
 	what := fmt.Sprintf("node %q", name)
 	switch {
 	case name == ParamsNode:
@@ -185,7 +199,12 @@ func (d *decoder) node(name string, k, v *yaml.Node) *Node {
 	}
 	var kinds []string
 	d.mapping(v, what, nodeKeys, func(key string, kk, v *yaml.Node) {
-		nd.KeyPos[key] = d.pos(kk)
+		switch key {
+		case "run", "exec", "uses":
+			nd.KindPos = d.pos(kk)
+		case "needs":
+			nd.NeedsPos = d.pos(kk)
+		}
 		switch key {
 		case "description":
 			nd.Description = d.str(v, what+" description")
@@ -197,6 +216,7 @@ func (d *decoder) node(name string, k, v *yaml.Node) *Node {
 			nd.Kind, nd.Exec = KindExec, d.strings(v, what+" exec")
 			if v.Kind == yaml.SequenceNode && len(nd.Exec) == 0 {
 				d.errorf(v, "%s: exec needs at least the program name", what)
+				nd.Kind = "" // reported; not compiled
 			}
 		case "uses":
 			kinds = append(kinds, key)
@@ -269,6 +289,7 @@ func (d *decoder) node(name string, k, v *yaml.Node) *Node {
 		d.errorf(k, "%s: needs one of run (shell), exec (argv) or uses (built-in)", what)
 	case len(kinds) > 1:
 		d.errorf(k, "%s: has both %s and %s; a node is exactly one of run, exec or uses", what, kinds[0], kinds[1])
+		nd.Kind = "" // reported; not compiled
 	}
 	return nd
 }
@@ -463,4 +484,59 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// resolveAliases replaces alias nodes by what they name and applies merge
+// keys ("<<: *defaults"), so the decoder sees plain trees. Shared subtrees
+// are walked once, which keeps alias bombs linear.
+func resolveAliases(n *yaml.Node, seen map[*yaml.Node]bool) {
+	if n == nil || seen[n] {
+		return
+	}
+	seen[n] = true
+	for i, c := range n.Content {
+		for c != nil && c.Kind == yaml.AliasNode {
+			c = c.Alias
+		}
+		n.Content[i] = c
+		resolveAliases(c, seen)
+	}
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	var merged []*yaml.Node
+	var own []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			srcs := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				srcs = v.Content
+			}
+			for _, s := range srcs {
+				if s.Kind == yaml.MappingNode {
+					merged = append(merged, s.Content...)
+				}
+			}
+			continue
+		}
+		own = append(own, k, v)
+	}
+	if merged == nil {
+		return
+	}
+	// Keys written in the mapping win over merged ones; the first merged
+	// source wins over later ones.
+	have := map[string]bool{}
+	for i := 0; i < len(own); i += 2 {
+		have[own[i].Value] = true
+	}
+	out := own
+	for i := 0; i+1 < len(merged); i += 2 {
+		if k := merged[i].Value; !have[k] {
+			have[k] = true
+			out = append(out, merged[i], merged[i+1])
+		}
+	}
+	n.Content = out
 }

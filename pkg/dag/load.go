@@ -92,11 +92,22 @@ func LoadFile(path string, format Format, stdin io.Reader) (*Workflow, error) {
 // returned too when the document could be read at all, so that callers
 // can still show what loaded.
 func Load(name string, data []byte, format Format) (*Workflow, error) {
-	root, err := parseTree(name, data, format)
-	if err != nil {
-		return nil, err
-	}
 	d := &decoder{file: name}
+	var root *yaml.Node
+	if format == YAML && len(data) >= chunkThreshold {
+		if header, chunks, ok := splitNodes(data); ok {
+			if r, err := parseYAML(name, header); err == nil {
+				root, d.chunks = r, chunks
+			}
+		}
+	}
+	if root == nil {
+		var err error
+		if root, err = parseTree(name, data, format); err != nil {
+			return nil, err
+		}
+		resolveAliases(root, map[*yaml.Node]bool{})
+	}
 	w := d.workflow(root)
 	w.File = name
 	if len(d.problems) > 0 {
@@ -156,9 +167,13 @@ func parseYAML(name string, data []byte) (*yaml.Node, error) {
 // line where the enclosing block or flow collection starts, which can be
 // far above the mistake; the mistake is on the first line from there at
 // which the document, cut after that line, fails with the same complaint.
-// A binary search keeps this quick on large files.
+// A binary search keeps this to a few parses; files too big for even that
+// to be quick (generated ones, usually) keep yaml.v3's line.
 func problemLine(data []byte, reported int, msg string) int {
-	ends := []int{} // ends[i] is the offset just past line i+1
+	if len(data) > 1<<20 {
+		return reported
+	}
+	var ends []int // ends[i] is the offset just past line i+1
 	for i, c := range data {
 		if c == '\n' {
 			ends = append(ends, i+1)

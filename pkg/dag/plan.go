@@ -68,7 +68,11 @@ func Compile(w *Workflow, compile Compiler) (*Plan, error) {
 		}
 		a, err := compile(n)
 		if err != nil {
-			probs.add(n.posOf(string(n.Kind)), "node %q: %v", n.Name, err)
+			key := string(n.Kind) // the key that made the node's kind
+			if n.Kind == KindShell {
+				key = "run"
+			}
+			probs.add(n.posOf(key), "node %q: %v", n.Name, err)
 			continue
 		}
 		p.nodes[i].action = a
@@ -338,6 +342,9 @@ func (p *Plan) selection(from, until, only []string) ([]bool, error) {
 		return seen
 	}
 	if len(only) > 0 {
+		if len(from)+len(until) > 0 {
+			return nil, fmt.Errorf("--only lists the nodes exactly; it cannot be combined with --from or --until")
+		}
 		ids, err := lookup("--only", only)
 		if err != nil {
 			return nil, err

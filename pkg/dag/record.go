@@ -152,6 +152,33 @@ func ReadRecord(stateDir, id string) (*Record, error) {
 	return &r, nil
 }
 
+// latestRecordOf returns the latest finished run of w in stateDir, or nil.
+// A state dir may hold runs of several workflows (the default one is shared
+// by the workflows of a directory), so "latest" is only the first guess;
+// run ids sort by start time.
+func latestRecordOf(stateDir string, w *Workflow) *Record {
+	same := func(r *Record) bool {
+		return r.Workflow == w.Name && (w.Name != "" || r.File == w.File)
+	}
+	if r, err := ReadRecord(stateDir, "latest"); err == nil && same(r) {
+		return r
+	}
+	entries, err := os.ReadDir(RunsDir(stateDir))
+	if err != nil {
+		return nil
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		if !entries[i].IsDir() {
+			continue
+		}
+		r, err := ReadRecord(stateDir, entries[i].Name())
+		if err == nil && r.Status != StatusRunning && same(r) {
+			return r
+		}
+	}
+	return nil
+}
+
 // writeFileAtomic writes data to path through a temp file in the same
 // directory, synced and renamed, so readers see the old or the new file.
 func writeFileAtomic(path string, data []byte) error {

@@ -237,7 +237,7 @@ func (r *runner) reuse() error {
 		if prev == nil {
 			prev = r.opts.Previous
 			if prev == nil && r.opts.StateDir != "" {
-				prev, _ = ReadRecord(r.opts.StateDir, "latest")
+				prev = latestRecordOf(r.opts.StateDir, p.Workflow)
 			}
 			if prev == nil {
 				prev = &Record{}
@@ -248,9 +248,13 @@ func (r *runner) reuse() error {
 		if !ok {
 			continue
 		}
-		c := *nr
-		r.recs[i] = &c
 		r.status[i] = nr.Status
+		// Results carry over into this run's record, for the next partial
+		// run; an earlier failure does not, or it would fail this run.
+		if nr.Status.OK() || nr.Status == StatusSkipped {
+			c := *nr
+			r.recs[i] = &c
+		}
 		if nr.Status.OK() {
 			r.results[i] = &Result{Value: nr.Value, Outputs: nr.Outputs, Branch: nr.Branch}
 			if r.rec.Partial.Reused == nil {

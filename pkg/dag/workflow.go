@@ -107,8 +107,10 @@ type Node struct {
 	Sources     []string   // file globs whose content is part of the cache key
 
 	Pos Pos
-	// KeyPos records where each key of the node was written, for messages.
-	KeyPos map[string]Pos
+	// KindPos and NeedsPos say where the run/exec/uses key and the needs
+	// key were written, for messages. (Two fields, not a map of every key:
+	// a map per node was a fifth of a large workflow's memory.)
+	KindPos, NeedsPos Pos
 }
 
 // Input binds a named input to a reference.
@@ -135,10 +137,17 @@ func (n *Node) HasOutput(out string) bool {
 
 // posOf returns where key was written in n, or n's own position.
 func (n *Node) posOf(key string) Pos {
-	if p, ok := n.KeyPos[key]; ok {
-		return p
+	p := n.Pos
+	switch key {
+	case "needs":
+		p = n.NeedsPos
+	case "run", "exec", "uses":
+		p = n.KindPos
 	}
-	return n.Pos
+	if p.Line == 0 {
+		return n.Pos
+	}
+	return p
 }
 
 // IsBranch reports whether n is a control node whose outputs are branches,
