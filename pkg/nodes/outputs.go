@@ -1,7 +1,9 @@
 package nodes
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 )
@@ -17,6 +19,9 @@ import (
 // as GitHub Actions' $GITHUB_OUTPUT does. The last value for a name wins.
 func readOutputs(path string) (map[string]string, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // the node wrote no outputs (the file is made on first write)
+	}
 	if err != nil {
 		return nil, err
 	}

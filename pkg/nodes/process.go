@@ -22,6 +22,7 @@ import (
 type process struct {
 	node  *dag.Node
 	argv  []string
+	path  string // argv[0] resolved at compile time; "" resolves per run
 	grace time.Duration
 }
 
@@ -59,9 +60,6 @@ func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, er
 	if err := os.WriteFile(inputsPath, all, 0o644); err != nil {
 		return nil, &dag.NodeError{Node: n.Name, Op: "prepare", Err: err}
 	}
-	if err := os.WriteFile(outputsPath, nil, 0o644); err != nil {
-		return nil, &dag.NodeError{Node: n.Name, Op: "prepare", Err: err}
-	}
 	env = append(env, "FASTDAG_INPUTS="+inputsPath, "FASTDAG_OUTPUT="+outputsPath, "FASTDAG_NODE="+n.Name)
 
 	stdout, err := os.Create(stdoutPath)
@@ -75,12 +73,22 @@ func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, er
 	}
 	defer stderr.Close()
 
-	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	var cmd *exec.Cmd
+	if p.path != "" {
+		cmd = &exec.Cmd{Path: p.path, Args: p.argv}
+	} else {
+		cmd = exec.Command(p.argv[0], p.argv[1:]...)
+	}
 	cmd.Dir = inv.Dir
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	setGroup(cmd)
 	res := &dag.Result{Stdout: rel(stdoutPath), Stderr: rel(stderrPath)}
+	// A missing dir: would fail Start as "fork/exec /bin/sh: no such file
+	// or directory", blaming the program.
+	if fi, err := os.Stat(inv.Dir); err != nil || !fi.IsDir() {
+		return res, &dag.NodeError{Node: n.Name, Op: "dir", Err: fmt.Errorf("working directory %s does not exist", inv.Dir)}
+	}
 	if err := cmd.Start(); err != nil {
 		return res, &dag.NodeError{Node: n.Name, Op: "start", Err: err}
 	}

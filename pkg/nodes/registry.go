@@ -2,6 +2,8 @@ package nodes
 
 import (
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -37,6 +39,7 @@ func Builtins() []string {
 type Registry struct {
 	mu       sync.Mutex
 	programs map[string]*vm.Program
+	paths    map[string]string // program name -> path found on PATH
 	// KillGrace is how long a process group gets between SIGTERM and
 	// SIGKILL when its node is cancelled or times out.
 	KillGrace time.Duration
@@ -44,7 +47,7 @@ type Registry struct {
 
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry {
-	return &Registry{programs: map[string]*vm.Program{}, KillGrace: 5 * time.Second}
+	return &Registry{programs: map[string]*vm.Program{}, paths: map[string]string{}, KillGrace: 5 * time.Second}
 }
 
 // Compile is a dag.Compiler.
@@ -57,7 +60,7 @@ func (r *Registry) Compile(n *dag.Node) (dag.Action, error) {
 		if strings.TrimSpace(n.Run) == "" {
 			return nil, fmt.Errorf("run: empty command")
 		}
-		return &process{node: n, argv: []string{"sh", "-c", n.Run}, grace: r.KillGrace}, nil
+		return &process{node: n, argv: []string{"sh", "-c", n.Run}, path: r.lookPath(n, "sh"), grace: r.KillGrace}, nil
 	case dag.KindExec:
 		if err := noWith(n); err != nil {
 			return nil, err
@@ -65,7 +68,7 @@ func (r *Registry) Compile(n *dag.Node) (dag.Action, error) {
 		if len(n.Exec) == 0 || n.Exec[0] == "" {
 			return nil, fmt.Errorf("exec: empty program name")
 		}
-		return &process{node: n, argv: n.Exec, grace: r.KillGrace}, nil
+		return &process{node: n, argv: n.Exec, path: r.lookPath(n, n.Exec[0]), grace: r.KillGrace}, nil
 	case dag.KindUses:
 		b, ok := builtins[n.Uses]
 		if !ok {
@@ -77,6 +80,31 @@ func (r *Registry) Compile(n *dag.Node) (dag.Action, error) {
 		return b(r, n)
 	}
 	return nil, fmt.Errorf("unknown node kind %q", n.Kind)
+}
+
+// lookPath resolves a program name on PATH once per process rather than
+// once per run: a search of PATH is a dozen failed stats. Names with a
+// slash, and nodes that set their own PATH, resolve when they run.
+func (r *Registry) lookPath(n *dag.Node, prog string) string {
+	if strings.ContainsRune(prog, '/') {
+		return ""
+	}
+	for _, e := range n.Env {
+		if e.Name == "PATH" {
+			return ""
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.paths[prog]; ok {
+		return p
+	}
+	p, err := exec.LookPath(prog)
+	if err != nil || !filepath.IsAbs(p) {
+		p = "" // reported, with the right message, when the node runs
+	}
+	r.paths[prog] = p
+	return p
 }
 
 func noWith(n *dag.Node) error {
