@@ -1,7 +1,6 @@
 package dag
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -382,7 +381,7 @@ func (r *runner) decide(i int32, events []Event) []Event {
 		}
 		if st == "" {
 			r.status[i] = StatusPending
-			heap.Push(&r.ready, readyItem{i, r.plan.nodes[i].prio})
+			r.ready.push(readyItem{i, r.plan.nodes[i].prio})
 			continue
 		}
 		nr := &NodeRecord{Status: st, Kind: n.Kind, Reason: reason}
@@ -457,7 +456,7 @@ func (r *runner) worker(ctx context.Context) {
 			r.mu.Unlock()
 			return
 		}
-		i := heap.Pop(&r.ready).(readyItem).node
+		i := r.ready.pop().node
 		if r.ready.Len() > 0 && r.idle > 0 {
 			r.wake.Signal()
 		}
@@ -603,7 +602,9 @@ func (r *runner) nodeDir(n *Node) string {
 }
 
 // readyQueue is a max-heap on priority; ties go to the node written first,
-// so runs are deterministic at -j1.
+// so runs are deterministic at -j1. It is written out rather than built on
+// container/heap, whose interface boxes every item: two allocations per
+// node on the scheduler's hottest path.
 type readyItem struct {
 	node int32
 	prio int32
@@ -612,17 +613,47 @@ type readyItem struct {
 type readyQueue []readyItem
 
 func (q readyQueue) Len() int { return len(q) }
-func (q readyQueue) Less(i, j int) bool {
+
+func (q readyQueue) before(i, j int) bool {
 	if q[i].prio != q[j].prio {
 		return q[i].prio > q[j].prio
 	}
 	return q[i].node < q[j].node
 }
-func (q readyQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *readyQueue) Push(x any)   { *q = append(*q, x.(readyItem)) }
-func (q *readyQueue) Pop() any {
-	old := *q
-	it := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return it
+
+func (q *readyQueue) push(it readyItem) {
+	*q = append(*q, it)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.before(i, parent) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (q *readyQueue) pop() readyItem {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && h.before(l, m) {
+			m = l
+		}
+		if r < len(h) && h.before(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
 }
