@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -332,24 +333,10 @@ func scalarNode(v any) *yaml.Node {
 			// something else (a leading newline is lost); quote them.
 			n.Style = yaml.DoubleQuotedStyle
 		}
-	case int:
-		n.Tag, n.Value = "!!int", strconv.Itoa(v)
-	case int8:
-		n.Tag, n.Value = "!!int", strconv.FormatInt(int64(v), 10)
-	case int16:
-		n.Tag, n.Value = "!!int", strconv.FormatInt(int64(v), 10)
-	case int32:
-		n.Tag, n.Value = "!!int", strconv.FormatInt(int64(v), 10)
-	case int64:
-		n.Tag, n.Value = "!!int", strconv.FormatInt(v, 10)
-	case uint8:
-		n.Tag, n.Value = "!!int", strconv.FormatUint(uint64(v), 10)
-	case uint16:
-		n.Tag, n.Value = "!!int", strconv.FormatUint(uint64(v), 10)
-	case uint32:
-		n.Tag, n.Value = "!!int", strconv.FormatUint(uint64(v), 10)
-	case uint64:
-		n.Tag, n.Value = "!!int", strconv.FormatUint(v, 10)
+	case int, int8, int16, int32, int64:
+		n.Tag, n.Value = "!!int", strconv.FormatInt(reflect.ValueOf(v).Int(), 10)
+	case uint8, uint16, uint32, uint64:
+		n.Tag, n.Value = "!!int", strconv.FormatUint(reflect.ValueOf(v).Uint(), 10)
 	case float32:
 		n.Tag, n.Value = "!!float", formatFloat(float64(v))
 	case float64:

@@ -19,19 +19,12 @@ type condition struct {
 }
 
 func compileCondition(r *Registry, n *dag.Node) (dag.Action, error) {
-	if err := checkWith(n, "expr"); err != nil {
-		return nil, err
-	}
 	for _, o := range n.Outputs {
 		if o != "true" && o != "false" {
 			return nil, fmt.Errorf("uses condition: outputs are always true and false; remove outputs: %s", o)
 		}
 	}
-	src, err := exprText(n)
-	if err != nil {
-		return nil, err
-	}
-	p, err := r.program(n, src)
+	p, err := r.withExpr(n)
 	if err != nil {
 		return nil, err
 	}
@@ -74,17 +67,10 @@ type selector struct {
 }
 
 func compileSelect(r *Registry, n *dag.Node) (dag.Action, error) {
-	if err := checkWith(n, "expr"); err != nil {
-		return nil, err
-	}
 	if len(n.Outputs) == 0 {
 		return nil, fmt.Errorf("uses select: declare its branches as outputs, e.g. outputs: [eu, us, default]")
 	}
-	src, err := exprText(n)
-	if err != nil {
-		return nil, err
-	}
-	p, err := r.program(n, src)
+	p, err := r.withExpr(n)
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,16 @@ type exprNode struct {
 }
 
 func compileExpr(r *Registry, n *dag.Node) (dag.Action, error) {
+	p, err := r.withExpr(n)
+	if err != nil {
+		return nil, err
+	}
+	return &exprNode{node: n, prog: p}, nil
+}
+
+// withExpr compiles the with: {expr} that expr, condition and select take,
+// and rejects any other with: key.
+func (r *Registry) withExpr(n *dag.Node) (*vm.Program, error) {
 	if err := checkWith(n, "expr"); err != nil {
 		return nil, err
 	}
@@ -119,11 +129,7 @@ func compileExpr(r *Registry, n *dag.Node) (dag.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.program(n, src)
-	if err != nil {
-		return nil, err
-	}
-	return &exprNode{node: n, prog: p}, nil
+	return r.program(n, src)
 }
 
 func (e *exprNode) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, error) {
