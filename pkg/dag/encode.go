@@ -223,8 +223,7 @@ func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) error {
 		buf.WriteString("{\n")
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			buf.WriteString(indent + "  ")
-			k, _ := json.Marshal(n.Content[i].Value)
-			buf.Write(k)
+			jsonString(buf, n.Content[i].Value)
 			buf.WriteString(": ")
 			if err := writeJSON(buf, n.Content[i+1], indent+"  "); err != nil {
 				return err
@@ -262,8 +261,7 @@ func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) error {
 			}
 			buf.WriteString(n.Value)
 		default:
-			b, _ := json.Marshal(n.Value)
-			buf.Write(b)
+			jsonString(buf, n.Value)
 		}
 	default:
 		return fmt.Errorf("cannot encode YAML node kind %d as JSON", n.Kind)
@@ -320,4 +318,14 @@ func writeMsgpack(enc *msgpack.Encoder, n *yaml.Node) error {
 		return enc.EncodeString(n.Value)
 	}
 	return fmt.Errorf("cannot encode YAML node kind %d as msgpack", n.Kind)
+}
+
+// jsonString writes s as a JSON string without HTML escaping: workflow
+// text is full of <, > and & (shell redirects, comparisons), and
+// "\u003e" in a converted file helps nobody.
+func jsonString(buf *bytes.Buffer, s string) {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)           // a string always encodes
+	buf.Truncate(buf.Len() - 1) // Encode's newline
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -252,6 +253,13 @@ func (r *runner) reuse() error {
 		// run; an earlier failure does not, or it would fail this run.
 		if nr.Status.OK() || nr.Status == StatusSkipped {
 			c := *nr
+			// Log paths are relative to the run dir they were written in.
+			if c.Stdout != "" && !strings.HasPrefix(c.Stdout, "../") {
+				c.Stdout = "../" + prev.ID + "/" + c.Stdout
+			}
+			if c.Stderr != "" && !strings.HasPrefix(c.Stderr, "../") {
+				c.Stderr = "../" + prev.ID + "/" + c.Stderr
+			}
 			r.recs[i] = &c
 		}
 		if nr.Status.OK() {
