@@ -21,6 +21,9 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/scripts/*.txtar: the CLI's behaviour as a
 // user sees it, on real files and real processes.
 func TestScripts(t *testing.T) {
+	// svg, png and pdf run the Graphviz helper: build it once, and let all
+	// scripts share its WebAssembly compilation cache.
+	graphviz, graphvizCache := buildGraphvizHelper(t), t.TempDir()
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/scripts",
 		RequireExplicitExec: true,
@@ -32,6 +35,8 @@ func TestScripts(t *testing.T) {
 			}
 			e.Setenv("EXAMPLES", filepath.Join(wd, "examples"))
 			e.Setenv("NO_COLOR", "1")
+			e.Setenv("FASTDAG_GRAPHVIZ", graphviz)
+			e.Setenv("FASTDAG_GRAPHVIZ_CACHE", graphvizCache)
 			return nil
 		},
 	})

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -30,7 +31,9 @@ stdin or stdout.`,
 			case out == "-":
 				format = dag.YAML
 			default:
-				format, err = dag.FormatOf(out)
+				if format, err = dag.FormatOf(out); err != nil {
+					err = fmt.Errorf("cannot tell the format of %s from its extension: use .yaml, .yml, .json or .msgpack, or --to yaml|json|msgpack", out)
+				}
 			}
 			if err != nil {
 				return invalid(err)

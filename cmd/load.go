@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -71,7 +72,12 @@ func (e *env) check(path string, f *workflowFlags) (*loaded, dag.Problems, error
 	plan, err := dag.Compile(wf, nodes.NewRegistry().Compile)
 	var more dag.Problems
 	if errors.As(err, &more) {
+		// Loading and compiling each report in file order; so does the sum.
 		probs = append(probs, more...)
+		sort.SliceStable(probs, func(i, j int) bool {
+			a, b := probs[i].Pos, probs[j].Pos
+			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+		})
 	} else if err != nil {
 		return nil, nil, invalid(err)
 	}

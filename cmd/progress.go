@@ -88,15 +88,20 @@ func (p *progress) event(ev dag.Event) {
 
 // summary prints the run's last line: status, counts and time.
 func (p *progress) summary(wf *dag.Workflow, rec *dag.Record) {
+	const reused = dag.Status("reused") // by a partial run, from an earlier one
 	counts := map[dag.Status]int{}
-	for _, n := range rec.Nodes {
+	for name, n := range rec.Nodes {
+		if rec.Partial != nil && rec.Partial.Reused[name] != "" {
+			counts[reused]++
+			continue
+		}
 		counts[n.Status]++
 	}
 	var parts []string
 	for _, c := range []struct {
 		st   dag.Status
 		word string
-	}{{dag.StatusSuccess, "succeeded"}, {dag.StatusCached, "cached"}, {dag.StatusFailed, "failed"},
+	}{{dag.StatusSuccess, "succeeded"}, {dag.StatusCached, "cached"}, {reused, "reused"}, {dag.StatusFailed, "failed"},
 		{dag.StatusCancelled, "cancelled"}, {dag.StatusSkipped, "skipped"}, {dag.StatusNotRun, "not run"}} {
 		if n := counts[c.st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, c.word))

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mattn/go-isatty"
+	"github.com/spf13/cast"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -58,6 +59,8 @@ Exit codes: 0 success, 1 a node failed, 2 invalid workflow or usage,
 		newValidateCmd(e),
 		newConvertCmd(e),
 		newVersionCmd(e),
+		newCacheCmd(e),
+		newVizCmd(e),
 	)
 	return root
 }
@@ -88,9 +91,33 @@ func (e *env) loadConfig(cmd *cobra.Command) error {
 			return invalidf("config file %s: %v", path, err)
 		}
 		for _, k := range v.AllKeys() {
-			if !contains(configKeys, k) && k != "params" {
+			if !contains(configKeys, k) {
 				return invalidf("config file %s: unknown setting %q%s; known settings: %s", path, k, dag.DidYouMean(k, configKeys), strings.Join(configKeys, ", "))
 			}
+		}
+	}
+	// viper reads a value that does not fit as zero; say so instead, for
+	// the settings this command takes. Flags were checked by pflag, so a
+	// bad value is from FASTDAG_* or the file.
+	for _, k := range configKeys {
+		if f := cmd.Flags().Lookup(k); f == nil || f.Changed || !v.IsSet(k) {
+			continue
+		}
+		var err error
+		switch k {
+		case "jobs":
+			_, err = cast.ToIntE(v.Get(k))
+		case "timeout":
+			_, err = cast.ToDurationE(v.Get(k))
+		case "keep-going", "quiet", "no-color":
+			_, err = cast.ToBoolE(v.Get(k))
+		}
+		if err != nil {
+			from := "config file " + path
+			if name := "FASTDAG_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_")); os.Getenv(name) != "" {
+				from = name
+			}
+			return invalidf("%s: invalid %s %q", from, k, fmt.Sprint(v.Get(k)))
 		}
 	}
 	e.cfg = v
@@ -107,9 +134,9 @@ func contains(list []string, s string) bool {
 }
 
 // color reports whether to colour output written to w: only on a terminal,
-// never with NO_COLOR or --no-color.
+// never with NO_COLOR (set and not empty, per no-color.org) or --no-color.
 func (e *env) color(w io.Writer) bool {
-	if _, ok := os.LookupEnv("NO_COLOR"); ok || e.cfg.GetBool("no-color") {
+	if os.Getenv("NO_COLOR") != "" || e.cfg.GetBool("no-color") {
 		return false
 	}
 	f, ok := w.(*os.File)

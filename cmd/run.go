@@ -44,6 +44,10 @@ workflow or usage, 130 interrupted (SIGINT/SIGTERM).`,
 			if err != nil {
 				return err
 			}
+			wrap, err := e.runCache(cmd, l)
+			if err != nil {
+				return err
+			}
 			pr := newProgress(e.stderr, e.color(e.stderr), e.cfg.GetBool("quiet"))
 			rec, err := l.plan.Run(cmd.Context(), dag.RunOptions{
 				Jobs:      jobs,
@@ -56,6 +60,7 @@ workflow or usage, 130 interrupted (SIGINT/SIGTERM).`,
 				StateDir:  e.stateDir(l.wf),
 				Environ:   os.Environ(),
 				Progress:  pr.event,
+				Wrap:      wrap,
 			})
 			if rec == nil {
 				return invalid(err) // the selection or a partial run's inputs
@@ -87,6 +92,9 @@ workflow or usage, 130 interrupted (SIGINT/SIGTERM).`,
 	f.String("state-dir", "", "where run records go (default: .fastdag next to the workflow; env FASTDAG_STATE_DIR)")
 	f.BoolP("quiet", "q", false, "print only failures and the summary")
 	f.Bool("no-color", false, "never colour output (also NO_COLOR)")
+	f.Bool("no-cache", false, "neither read nor write the result cache")
+	f.Bool("refresh", false, "recompute cached nodes and overwrite their entries")
+	f.String("cache-dir", "", "the result cache (default: cache in the state dir; env FASTDAG_CACHE_DIR)")
 	f.StringSliceVar(&from, "from", nil, "run only NODE and what depends on it (repeatable)")
 	f.StringSliceVar(&until, "until", nil, "run only NODE and what it depends on (repeatable)")
 	f.StringSliceVar(&only, "only", nil, "run only these nodes (comma-separated or repeated)")

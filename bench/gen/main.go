@@ -4,6 +4,7 @@
 //	go run ./bench/gen -kind chain -n 100000 > chain.yaml
 //	go run ./bench/gen -kind fanout -n 5000 > fanout.yaml
 //	go run ./bench/gen -kind shell -n 500 > shell.yaml
+//	go run ./bench/gen -kind layered -n 1000 > layered.yaml
 //	go run ./bench/gen -kind make -n 500 > Makefile
 package main
 
@@ -15,7 +16,7 @@ import (
 )
 
 func main() {
-	kind := flag.String("kind", "chain", "chain, fanout, shell or make")
+	kind := flag.String("kind", "chain", "chain, fanout, shell, layered or make")
 	n := flag.Int("n", 1000, "number of nodes")
 	flag.Parse()
 	w := bufio.NewWriter(os.Stdout)
@@ -51,6 +52,23 @@ func main() {
 	case "shell":
 		for i := range *n {
 			fmt.Fprintf(w, "  n%d:\n    run: \"true\"\n", i)
+		}
+	case "layered":
+		// Layers of 20 nodes; each node reads two nodes of the layer above
+		// (a picture's worst case is many crossing edges, not a long chain).
+		const width = 20
+		for i := range *n {
+			fmt.Fprintf(w, "  n%d:\n    uses: expr\n", i)
+			if i < width {
+				fmt.Fprintf(w, "    with: {expr: \"%d\"}\n", i)
+				continue
+			}
+			up := i - width - i%width // first node of the layer above
+			a, b := up+i%width, up+(i*7+3)%width
+			if a == b {
+				b = up + (i%width+1)%width
+			}
+			fmt.Fprintf(w, "    with: {expr: \"a + b\"}\n    inputs: {a: n%d, b: n%d}\n", a, b)
 		}
 	default:
 		fmt.Fprintf(os.Stderr, "gen: unknown kind %q\n", *kind)

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/fastdag/fastdag/pkg/cachefs"
@@ -28,14 +29,20 @@ import (
 // instead of wrong.
 const CacheKeyFormat = "fastdag-node-key/1"
 
-// Names of the blobs a cache entry keeps for a node.
-const (
-	blobValue   = "value"   // JSON of Result.Value
-	blobOutputs = "outputs" // JSON of Result.Outputs, when there are any
-	blobBranch  = "branch"  // Result.Branch, for control nodes
-	blobStdout  = "stdout"  // a process node's stdout log
-	blobStderr  = "stderr"  // and its stderr log
-)
+// resultBlob is the one blob a node's cache entry names: everything the
+// node produced, in one file so that a hit costs two small reads (entry and
+// blob) whatever the node made.
+const resultBlob = "result"
+
+// storedResult is the content of a result blob.
+type storedResult struct {
+	Value   json.RawMessage `json:"value"`
+	Outputs json.RawMessage `json:"outputs,omitempty"`
+	Branch  string          `json:"branch,omitempty"`
+	// Stdout and Stderr are a process node's logs (base64 in the file).
+	Stdout []byte `json:"stdout,omitempty"`
+	Stderr []byte `json:"stderr,omitempty"`
+}
 
 // CacheMode says how a run uses the cache.
 type CacheMode int
@@ -260,7 +267,9 @@ func (c *Cache) key(n *Node, p *CacheSpec, inputs map[string]any) (*NodeKey, err
 
 // sourceFiles expands n's sources: globs against the workflow dir into
 // sorted, slash-separated relative file names. A matched directory stands
-// for every file below it. A pattern without wildcards must exist.
+// for every file below it, except in hidden directories (.git, and
+// .fastdag, which holds the cache itself). A pattern without wildcards
+// must exist.
 func (c *Cache) sourceFiles(n *Node) ([]string, error) {
 	seen := map[string]bool{}
 	for _, pat := range n.Sources {
@@ -281,6 +290,9 @@ func (c *Cache) sourceFiles(n *Node) ([]string, error) {
 					return err
 				}
 				if d.IsDir() {
+					if path != m && strings.HasPrefix(d.Name(), ".") {
+						return filepath.SkipDir // .git, .fastdag (the cache itself)
+					}
 					return nil
 				}
 				rel, rerr := filepath.Rel(c.dir, path)
@@ -461,7 +473,16 @@ func (ca *cachedAction) Run(ctx context.Context, inv *Invocation) (*Result, erro
 		got, err = c.fs.GetOrCompute(ctx, nk.Key, compute)
 	}
 	if got != nil {
+		corrupt := false
 		for _, w := range got.Warnings {
+			// A damaged entry is seen before and after taking the
+			// lock; once is enough.
+			if errors.Is(w, cachefs.ErrCorrupt) {
+				if corrupt {
+					continue
+				}
+				corrupt = true
+			}
 			c.warn(n, w)
 		}
 	}
@@ -523,57 +544,102 @@ func (c *Cache) value(n *Node, p *CacheSpec, nk *NodeKey, inv *Invocation, res *
 	if res == nil {
 		res = &Result{}
 	}
-	outs := map[string][]byte{}
-	b, err := json.Marshal(res.Value)
-	if err != nil {
+	var sr storedResult
+	var err error
+	if sr.Value, err = json.Marshal(res.Value); err != nil {
 		return cachefs.Value{}, fmt.Errorf("not cached: value: %w", err)
 	}
-	outs[blobValue] = b
 	if len(res.Outputs) > 0 {
-		if b, err = json.Marshal(res.Outputs); err != nil {
+		if sr.Outputs, err = json.Marshal(res.Outputs); err != nil {
 			return cachefs.Value{}, fmt.Errorf("not cached: outputs: %w", err)
 		}
-		outs[blobOutputs] = b
 	}
-	if res.Branch != "" {
-		outs[blobBranch] = []byte(res.Branch)
-	}
-	for name, log := range map[string]string{blobStdout: res.Stdout, blobStderr: res.Stderr} {
-		if log == "" {
+	sr.Branch = res.Branch
+	for _, l := range []struct {
+		path string
+		dst  *[]byte
+	}{{res.Stdout, &sr.Stdout}, {res.Stderr, &sr.Stderr}} {
+		if l.path == "" {
 			continue
 		}
 		dir, err := inv.Scratch()
 		if err != nil {
 			return cachefs.Value{}, fmt.Errorf("not cached: %w", err)
 		}
-		data, err := os.ReadFile(filepath.Join(dir, filepath.Base(log)))
-		if err != nil {
-			return cachefs.Value{}, fmt.Errorf("not cached: reading %s log: %w", name, err)
+		if *l.dst, err = os.ReadFile(filepath.Join(dir, filepath.Base(l.path))); err != nil {
+			return cachefs.Value{}, fmt.Errorf("not cached: reading log: %w", err)
 		}
-		outs[name] = data
+	}
+	blob, err := json.Marshal(&sr)
+	if err != nil {
+		return cachefs.Value{}, fmt.Errorf("not cached: %w", err)
 	}
 	return cachefs.Value{
 		Workflow:    WorkflowName(c.wf),
 		Node:        n.Name,
 		Manifest:    nk.Manifest,
 		KeyedInputs: nk.KeyedInputs,
-		Outputs:     outs,
+		Outputs:     map[string][]byte{resultBlob: blob},
 		TTL:         p.TTL,
 	}, nil
 }
 
-// replay turns a hit's blobs back into a result. Logs are written to the
-// node's log files in this run, so the record's paths hold what the
-// original run printed.
+// replay turns a hit's blob back into a result. Non-empty logs are written
+// to the node's log files in this run, so the record's paths hold what the
+// original run printed; empty ones are not written and have no path.
 func (c *Cache) replay(inv *Invocation, blobs map[string][]byte) (*Result, error) {
-	res := &Result{}
-	v, err := decodeJSON(blobs[blobValue])
+	cr, err := DecodeCached(blobs)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Value: cr.Value, Outputs: cr.Outputs, Branch: cr.Branch}
+	for _, l := range []struct {
+		name string
+		data []byte
+		dst  *string
+	}{{"stdout", cr.Stdout, &res.Stdout}, {"stderr", cr.Stderr, &res.Stderr}} {
+		if len(l.data) == 0 {
+			continue
+		}
+		dir, err := inv.Scratch()
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, l.name)
+		if err := os.WriteFile(path, l.data, 0o644); err != nil {
+			return nil, err
+		}
+		*l.dst = path
+		if r, err := filepath.Rel(filepath.Dir(filepath.Dir(dir)), path); err == nil {
+			*l.dst = filepath.ToSlash(r)
+		}
+	}
+	return res, nil
+}
+
+// CachedResult is what a cache entry of a node holds.
+type CachedResult struct {
+	Value          any
+	Outputs        map[string]any
+	Branch         string
+	Stdout, Stderr []byte
+}
+
+// DecodeCached decodes the blobs of a node's cache entry, as returned by
+// cachefs.Cache.Get.
+func DecodeCached(blobs map[string][]byte) (*CachedResult, error) {
+	var sr storedResult
+	if err := json.Unmarshal(blobs[resultBlob], &sr); err != nil {
+		return nil, fmt.Errorf("result: %w", err)
+	}
+	cr := &CachedResult{Branch: sr.Branch, Stdout: sr.Stdout, Stderr: sr.Stderr}
+	v, err := decodeJSON(sr.Value)
 	if err != nil {
 		return nil, fmt.Errorf("value: %w", err)
 	}
-	res.Value = v
-	if b, ok := blobs[blobOutputs]; ok {
-		v, err := decodeJSON(b)
+	cr.Value = v
+	if sr.Outputs != nil {
+		v, err := decodeJSON(sr.Outputs)
 		if err != nil {
 			return nil, fmt.Errorf("outputs: %w", err)
 		}
@@ -581,34 +647,9 @@ func (c *Cache) replay(inv *Invocation, blobs map[string][]byte) (*Result, error
 		if !ok {
 			return nil, fmt.Errorf("outputs: not an object")
 		}
-		res.Outputs = m
+		cr.Outputs = m
 	}
-	res.Branch = string(blobs[blobBranch])
-	for _, name := range []string{blobStdout, blobStderr} {
-		data, ok := blobs[name]
-		if !ok {
-			continue
-		}
-		dir, err := inv.Scratch()
-		if err != nil {
-			return nil, err
-		}
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			return nil, err
-		}
-		rel := path
-		runDir := filepath.Dir(filepath.Dir(dir))
-		if r, err := filepath.Rel(runDir, path); err == nil {
-			rel = filepath.ToSlash(r)
-		}
-		if name == blobStdout {
-			res.Stdout = rel
-		} else {
-			res.Stderr = rel
-		}
-	}
-	return res, nil
+	return cr, nil
 }
 
 // decodeJSON decodes a stored value. Integral numbers come back as int, as
@@ -679,4 +720,94 @@ func InputsFromRecord(n *Node, params map[string]any, rec *Record) (map[string]a
 		}
 	}
 	return in, nil
+}
+
+// checkCachePolicy reports mistakes in n's cache policy that would
+// otherwise only show when the node runs: a when: expression that does not
+// compile or reads a name that is not an input, a version template naming
+// an unknown parameter, a malformed sources: glob.
+func checkCachePolicy(w *Workflow, n *Node, probs *Problems) {
+	p := CachePolicy(w, n)
+	if p == nil {
+		return
+	}
+	pos := n.posOf("cache")
+	if n.Cache != nil && n.Cache.Pos.Line > 0 {
+		pos = n.Cache.Pos
+	}
+	own := n.Cache != nil && n.Cache.When != ""
+	if !own && p.When != "" && w.Cache != nil {
+		pos = w.Cache.Pos
+	}
+	// A workflow default's when: is compiled once, at the first node.
+	if p.When != "" && (own || n == w.Nodes[0]) {
+		names := inputNames(n)
+		opts := []expr.Option{expr.AllowUndefinedVariables()}
+		for _, name := range names {
+			opts = append(opts, expr.DisableBuiltin(name))
+		}
+		prog, err := expr.Compile(p.When, opts...)
+		switch {
+		case err != nil:
+			msg, _, _ := strings.Cut(err.Error(), "\n")
+			probs.add(pos, "node %q: cache when %q: %s", n.Name, p.When, msg)
+		case own:
+			// Only the node's own expression: a workflow default's may
+			// name inputs that some nodes do not have.
+			free := &freeNames{declared: map[string]bool{}}
+			root := prog.Node()
+			ast.Walk(&root, free)
+			for _, name := range free.names {
+				if !slices.Contains(names, name) && !free.declared[name] {
+					probs.add(pos, "node %q: cache when %q: unknown name %q%s; the expression sees the node's inputs: %s", n.Name, p.When, name, DidYouMean(name, names), listOrNone(names))
+					break
+				}
+			}
+		}
+	}
+	if v := p.Version; strings.Contains(v, "${") {
+		for rest := v; ; {
+			i := strings.Index(rest, "${")
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(rest[i:], '}')
+			if j < 0 {
+				probs.add(pos, "node %q: cache version %q: unterminated ${", n.Name, v)
+				break
+			}
+			name := rest[i+2 : i+j]
+			switch {
+			case name == "date", name == "week", name == "month", name == "year":
+			case strings.HasPrefix(name, ParamsNode+"."):
+				if pn := strings.TrimPrefix(name, ParamsNode+"."); w.Param(pn) == nil {
+					probs.add(pos, "node %q: cache version: unknown parameter in ${%s}", n.Name, name)
+				}
+			default:
+				probs.add(pos, "node %q: cache version: unknown ${%s}; want ${params.NAME}, ${date}, ${week}, ${month} or ${year}", n.Name, name)
+			}
+			rest = rest[i+j+1:]
+		}
+	}
+	for _, s := range n.Sources {
+		if _, err := filepath.Match(s, ""); err != nil {
+			probs.add(n.posOf("sources"), "node %q: sources: bad pattern %q", n.Name, s)
+		}
+	}
+}
+
+// freeNames collects the identifiers an expression reads, and the names
+// it declares with let.
+type freeNames struct {
+	names    []string
+	declared map[string]bool
+}
+
+func (f *freeNames) Visit(n *ast.Node) {
+	switch n := (*n).(type) {
+	case *ast.IdentifierNode:
+		f.names = append(f.names, n.Value)
+	case *ast.VariableDeclaratorNode:
+		f.declared[n.Name] = true
+	}
 }

@@ -132,6 +132,7 @@ func Compile(w *Workflow, compile Compiler) (*Plan, error) {
 				}
 			}
 		}
+		checkCachePolicy(w, n, &probs)
 	}
 	if cyc := p.prioritize(); cyc != nil {
 		first := w.Nodes[cyc[0]]

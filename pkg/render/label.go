@@ -48,7 +48,17 @@ var labelFuncs = template.FuncMap{
 	"lower": strings.ToLower,
 }
 
-func fmtDuration(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s" }
+// fmtDuration keeps three significant figures at every scale: in-process
+// nodes take microseconds, and "0.00s" on all of them says nothing.
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 0, 64) + "µs"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'g', 3, 64) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+}
 
 func fmtMB(b int64) string {
 	return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64) + "MB"
