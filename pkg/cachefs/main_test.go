@@ -75,7 +75,10 @@ func runHelper(role string) error {
 			return err
 		}
 		fmt.Println("locked")
-		select {} // until killed
+		// Until killed. Not select{}: with nothing else to run, the runtime
+		// may call that a deadlock, exit, and so free the lock early.
+		time.Sleep(time.Hour)
+		return nil
 	}
 	return fmt.Errorf("unknown role %q", role)
 }
