@@ -71,3 +71,27 @@ func BenchmarkLoadCompile100k(b *testing.B) {
 		mustPlan(b, data)
 	}
 }
+
+// BenchmarkSchedulerNoop100k isolates the scheduler: the same 100,000-node
+// chain, every node an action that returns at once, so ns/node is the
+// scheduler's own overhead (readiness, the heap, inputs, the record).
+func BenchmarkSchedulerNoop100k(b *testing.B) {
+	w, err := dag.Load("bench.yaml", chainYAML(100_000), dag.YAML)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := &dag.Result{Value: 1}
+	noop := dag.ActionFunc(func(context.Context, *dag.Invocation) (*dag.Result, error) { return res, nil })
+	p, err := dag.Compile(w, func(*dag.Node) (dag.Action, error) { return noop, nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := p.Run(context.Background(), dag.RunOptions{Jobs: 2}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100_000, "ns/node")
+}
