@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // An Action is the compiled, runnable form of one node. Compilation happens
@@ -42,25 +43,44 @@ type Invocation struct {
 	// Environ is the base environment for processes (the caller's, usually).
 	Environ []string
 
-	scratchRoot string
-	scratch     string
-	scratchErr  error
+	files *nodeFiles
 }
 
-// Scratch returns a directory private to this node in this run, creating it
-// on first use. Process nodes keep their logs and exchange files there; it
-// is part of the run record. In-process nodes never pay for it. Like the
-// rest of an Invocation, it is for the one goroutine running the node.
-func (inv *Invocation) Scratch() (string, error) {
-	if inv.scratch == "" && inv.scratchErr == nil {
-		if inv.scratchRoot == "" {
-			inv.scratch, inv.scratchErr = os.MkdirTemp("", "fastdag-node-")
-		} else {
-			inv.scratch = filepath.Join(inv.scratchRoot, inv.Node.Name)
-			inv.scratchErr = os.MkdirAll(inv.scratch, 0o755)
+// nodeFiles is a run's directory of node files, made on first use so that
+// runs of in-process nodes never touch the disk for it.
+type nodeFiles struct {
+	dir  string // RUN/nodes, or a temp dir when runs are not recorded
+	temp bool
+	once sync.Once
+	err  error
+}
+
+func (f *nodeFiles) ensure() error {
+	f.once.Do(func() {
+		if f.temp {
+			f.dir, f.err = os.MkdirTemp("", "fastdag-run-")
+			return
 		}
+		f.err = os.MkdirAll(f.dir, 0o755)
+	})
+	return f.err
+}
+
+// File returns the path of this node's file called name ("stdout",
+// "outputs", ...) in the run's nodes directory, NODE.NAME, and the same
+// path relative to the run directory, as the record keeps it. Process
+// nodes keep their logs and exchange files there; the files are part of
+// the run record. Files of all nodes sit side by side, so a node that
+// writes none costs no directory.
+func (inv *Invocation) File(name string) (path, rel string, err error) {
+	if inv.files == nil {
+		inv.files = &nodeFiles{temp: true}
 	}
-	return inv.scratch, inv.scratchErr
+	if err := inv.files.ensure(); err != nil {
+		return "", "", err
+	}
+	base := inv.Node.Name + "." + name
+	return filepath.Join(inv.files.dir, base), "nodes/" + base, nil
 }
 
 // Result is what a node produced.

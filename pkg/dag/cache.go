@@ -556,17 +556,17 @@ func (c *Cache) value(n *Node, p *CacheSpec, nk *NodeKey, inv *Invocation, res *
 	}
 	sr.Branch = res.Branch
 	for _, l := range []struct {
-		path string
-		dst  *[]byte
-	}{{res.Stdout, &sr.Stdout}, {res.Stderr, &sr.Stderr}} {
+		name, path string
+		dst        *[]byte
+	}{{"stdout", res.Stdout, &sr.Stdout}, {"stderr", res.Stderr, &sr.Stderr}} {
 		if l.path == "" {
 			continue
 		}
-		dir, err := inv.Scratch()
+		path, _, err := inv.File(l.name)
 		if err != nil {
 			return cachefs.Value{}, fmt.Errorf("not cached: %w", err)
 		}
-		if *l.dst, err = os.ReadFile(filepath.Join(dir, filepath.Base(l.path))); err != nil {
+		if *l.dst, err = os.ReadFile(path); err != nil {
 			return cachefs.Value{}, fmt.Errorf("not cached: reading log: %w", err)
 		}
 	}
@@ -601,18 +601,14 @@ func (c *Cache) replay(inv *Invocation, blobs map[string][]byte) (*Result, error
 		if len(l.data) == 0 {
 			continue
 		}
-		dir, err := inv.Scratch()
+		path, rel, err := inv.File(l.name)
 		if err != nil {
 			return nil, err
 		}
-		path := filepath.Join(dir, l.name)
 		if err := os.WriteFile(path, l.data, 0o644); err != nil {
 			return nil, err
 		}
-		*l.dst = path
-		if r, err := filepath.Rel(filepath.Dir(filepath.Dir(dir)), path); err == nil {
-			*l.dst = filepath.ToSlash(r)
-		}
+		*l.dst = rel
 	}
 	return res, nil
 }

@@ -114,17 +114,17 @@ func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Record, error) {
 		return nil, err
 	}
 	if opts.StateDir != "" {
-		r.scratchRoot = filepath.Join(RunDir(opts.StateDir, rec.ID), "nodes")
+		r.files = &nodeFiles{dir: filepath.Join(RunDir(opts.StateDir, rec.ID), "nodes")}
 		if err := WriteRecord(opts.StateDir, rec, false); err != nil {
 			return nil, fmt.Errorf("writing run record: %w", err)
 		}
 	} else {
-		tmp, err := os.MkdirTemp("", "fastdag-run-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		r.scratchRoot = tmp
+		r.files = &nodeFiles{temp: true}
+		defer func() {
+			if r.files.dir != "" {
+				os.RemoveAll(r.files.dir)
+			}
+		}()
 	}
 
 	r.baseDir = p.Workflow.Dir
@@ -200,14 +200,14 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // workers hold it only to pop a node and to record its completion, never
 // while a node runs.
 type runner struct {
-	plan        *Plan
-	opts        RunOptions
-	now         func() time.Time
-	rec         *Record
-	sel         []bool
-	scratchRoot string
-	baseDir     string // the workflow's directory, absolute
-	cancel      context.CancelFunc
+	plan    *Plan
+	opts    RunOptions
+	now     func() time.Time
+	rec     *Record
+	sel     []bool
+	files   *nodeFiles // where process nodes keep their files
+	baseDir string     // the workflow's directory, absolute
+	cancel  context.CancelFunc
 
 	progressMu sync.Mutex
 
@@ -550,7 +550,7 @@ func (r *runner) execute(ctx context.Context, i int32, inputs map[string]any) (*
 	if r.opts.Wrap != nil {
 		a = r.opts.Wrap(n, a)
 	}
-	inv := &Invocation{Node: n, Inputs: inputs, Dir: r.nodeDir(n), Environ: r.opts.Environ, scratchRoot: r.scratchRoot}
+	inv := &Invocation{Node: n, Inputs: inputs, Dir: r.nodeDir(n), Environ: r.opts.Environ, files: r.files}
 	if n.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, n.Timeout, errTimeout)

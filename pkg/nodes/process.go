@@ -28,14 +28,13 @@ type process struct {
 
 func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, error) {
 	n := p.node
-	dir, err := inv.Scratch()
+	stdoutPath, stdoutRel, err := inv.File("stdout")
 	if err != nil {
 		return nil, &dag.NodeError{Node: n.Name, Op: "prepare", Err: err}
 	}
-	stdoutPath := filepath.Join(dir, "stdout")
-	stderrPath := filepath.Join(dir, "stderr")
-	outputsPath := filepath.Join(dir, "outputs")
-	inputsPath := filepath.Join(dir, "inputs.json")
+	stderrPath, stderrRel, _ := inv.File("stderr")
+	outputsPath, _, _ := inv.File("outputs")
+	inputsPath, _, _ := inv.File("inputs.json")
 
 	env := make([]string, 0, len(inv.Environ)+len(n.Env)+len(inv.Inputs)+4)
 	env = append(env, inv.Environ...)
@@ -53,25 +52,32 @@ func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, er
 		}
 		env = append(env, "FASTDAG_INPUT_"+in.Name+"="+s)
 	}
-	all, err := json.Marshal(inputsOrEmpty(inv.Inputs))
-	if err != nil {
-		return nil, &dag.NodeError{Node: n.Name, Op: "inputs", Err: err}
-	}
-	if err := os.WriteFile(inputsPath, all, 0o644); err != nil {
-		return nil, &dag.NodeError{Node: n.Name, Op: "prepare", Err: err}
+	if len(inv.Inputs) == 0 {
+		// Every input-less node of a run shares one "{}": creating files
+		// is most of what a tiny process node costs the file system.
+		inputsPath = filepath.Join(filepath.Dir(inputsPath), ".no-inputs.json")
+		if _, err := os.Stat(inputsPath); err != nil {
+			if err := writeFileAtomic(inputsPath, []byte("{}")); err != nil {
+				return nil, &dag.NodeError{Node: n.Name, Op: "prepare", Err: err}
+			}
+		}
+	} else {
+		all, err := json.Marshal(inv.Inputs)
+		if err != nil {
+			return nil, &dag.NodeError{Node: n.Name, Op: "inputs", Err: err}
+		}
+		if err := os.WriteFile(inputsPath, all, 0o644); err != nil {
+			return nil, &dag.NodeError{Node: n.Name, Op: "prepare", Err: err}
+		}
 	}
 	env = append(env, "FASTDAG_INPUTS="+inputsPath, "FASTDAG_OUTPUT="+outputsPath, "FASTDAG_NODE="+n.Name)
 
-	stdout, err := os.Create(stdoutPath)
-	if err != nil {
-		return nil, &dag.NodeError{Node: n.Name, Op: "prepare", Err: err}
-	}
-	defer stdout.Close()
-	stderr, err := os.Create(stderrPath)
-	if err != nil {
-		return nil, &dag.NodeError{Node: n.Name, Op: "prepare", Err: err}
-	}
-	defer stderr.Close()
+	// Output is held in memory and kept as a log file only when there is
+	// some (spilling to the file early when there is a lot).
+	stdout := &spill{path: stdoutPath}
+	stderr := &spill{path: stderrPath}
+	defer stdout.close()
+	defer stderr.close()
 
 	var cmd *exec.Cmd
 	if p.path != "" {
@@ -82,8 +88,11 @@ func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, er
 	cmd.Dir = inv.Dir
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// A background child that keeps the output pipes open must not hold
+	// the node up for ever once the node's own process has exited.
+	cmd.WaitDelay = pipeDrain
 	setGroup(cmd)
-	res := &dag.Result{Stdout: rel(stdoutPath), Stderr: rel(stderrPath)}
+	res := &dag.Result{}
 	// A missing dir: would fail Start as "fork/exec /bin/sh: no such file
 	// or directory", blaming the program.
 	if fi, err := os.Stat(inv.Dir); err != nil || !fi.IsDir() {
@@ -93,6 +102,21 @@ func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, er
 		return res, &dag.NodeError{Node: n.Name, Op: "start", Err: err}
 	}
 	waitErr := wait(ctx, cmd, p.grace)
+	if errors.Is(waitErr, exec.ErrWaitDelay) {
+		waitErr = nil // the node exited; only a straggler's output is lost
+	}
+	if err := stdout.close(); err != nil {
+		return res, &dag.NodeError{Node: n.Name, Op: "stdout", Err: err}
+	}
+	if err := stderr.close(); err != nil {
+		return res, &dag.NodeError{Node: n.Name, Op: "stderr", Err: err}
+	}
+	if stdout.kept {
+		res.Stdout = stdoutRel
+	}
+	if stderr.kept {
+		res.Stderr = stderrRel
+	}
 	if ps := cmd.ProcessState; ps != nil {
 		code := ps.ExitCode()
 		res.ExitCode = &code
@@ -105,7 +129,7 @@ func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, er
 		return res, &dag.NodeError{Node: n.Name, Op: "run", Err: withStderr(waitErr, stderrPath)}
 	}
 
-	out, err := os.ReadFile(stdoutPath)
+	out, err := stdout.bytes()
 	if err != nil {
 		return res, &dag.NodeError{Node: n.Name, Op: "read stdout", Err: err}
 	}
@@ -165,16 +189,6 @@ func wait(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 	return <-done
 }
 
-// rel makes a log path relative to the run directory, as the record keeps
-// it: scratch dirs are RUN/nodes/NAME.
-func rel(path string) string {
-	runDir := filepath.Dir(filepath.Dir(filepath.Dir(path)))
-	if r, err := filepath.Rel(runDir, path); err == nil {
-		return filepath.ToSlash(r)
-	}
-	return path
-}
-
 // envValue is how an input reaches a command's environment: strings as
 // they are, everything else as JSON.
 func envValue(v any) (string, error) {
@@ -183,13 +197,6 @@ func envValue(v any) (string, error) {
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
-}
-
-func inputsOrEmpty(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
-	}
-	return m
 }
 
 // withStderr adds the tail of the node's stderr to its failure, which is
