@@ -117,7 +117,8 @@ func (p *progress) summary(wf *dag.Workflow, rec *dag.Record) {
 		code = ansiRed
 	}
 	line := fmt.Sprintf("fastdag: %s %s: %s in %s (run %s)", name, p.paint(code, status), strings.Join(parts, ", "), duration(rec.DurationMS), rec.ID)
-	if rec.Error != "" && rec.Status != dag.StatusSuccess {
+	// The counts already say how many nodes failed; add only other causes.
+	if rec.Status == dag.StatusInterrupted || strings.HasPrefix(rec.Error, "run timed out") {
 		line += ": " + rec.Error
 	}
 	fmt.Fprintln(p.w, line)

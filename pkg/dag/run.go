@@ -376,6 +376,8 @@ func (r *runner) decide(i int32, events []Event) []Event {
 		var st Status
 		var reason string
 		switch {
+		case !any && r.blocked[i] > 0:
+			st, reason = StatusNotRun, "an upstream node did not succeed"
 		case r.stopping:
 			st, reason = StatusNotRun, "the run stopped before this node started"
 		case any && r.active[i] > 0:
