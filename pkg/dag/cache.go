@@ -17,10 +17,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/vm"
-
 	"github.com/fastdag/fastdag/pkg/cachefs"
 )
 
@@ -75,7 +71,7 @@ type Cache struct {
 	opts CacheOptions
 
 	mu    sync.Mutex
-	progs map[string]*vm.Program // compiled when: expressions
+	exprs *Exprs // compiled when: expressions
 }
 
 // NewCache returns the cache of w's nodes in c.
@@ -87,7 +83,7 @@ func NewCache(c *cachefs.Cache, w *Workflow, opts CacheOptions) *Cache {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	return &Cache{fs: c, wf: w, dir: dir, opts: opts, progs: map[string]*vm.Program{}}
+	return &Cache{fs: c, wf: w, dir: dir, opts: opts, exprs: NewExprs()}
 }
 
 // FS returns the underlying store.
@@ -381,35 +377,13 @@ func (c *Cache) when(n *Node, src string, inputs map[string]any) (bool, error) {
 	if src == "" {
 		return true, nil
 	}
-	names := make([]string, len(n.Inputs))
-	for i, in := range n.Inputs {
-		names[i] = in.Name
-	}
-	slices.Sort(names)
-	pk := strings.Join(names, ",") + "\x00" + src
-	c.mu.Lock()
-	prog, ok := c.progs[pk]
-	c.mu.Unlock()
-	if !ok {
-		opts := []expr.Option{expr.AllowUndefinedVariables()}
-		for _, name := range names {
-			opts = append(opts, expr.DisableBuiltin(name))
-		}
-		var err error
-		if prog, err = expr.Compile(src, opts...); err != nil {
-			msg, _, _ := strings.Cut(err.Error(), "\n")
-			return false, fmt.Errorf("cache when %q: %s", src, msg)
-		}
-		c.mu.Lock()
-		c.progs[pk] = prog
-		c.mu.Unlock()
-	}
-	env := make(map[string]any, len(inputs))
-	maps.Copy(env, inputs)
-	out, err := expr.Run(prog, env)
+	prog, err := c.exprs.Compile(src, inputNames(n), false)
 	if err != nil {
-		msg, _, _ := strings.Cut(err.Error(), "\n")
-		return false, fmt.Errorf("cache when %q: %s", src, msg)
+		return false, fmt.Errorf("cache when: %v", err)
+	}
+	out, err := Eval(prog, inputs)
+	if err != nil {
+		return false, fmt.Errorf("cache when %q: %v", src, err)
 	}
 	b, ok := out.(bool)
 	if !ok {
@@ -737,28 +711,10 @@ func checkCachePolicy(w *Workflow, n *Node, probs *Problems) {
 	}
 	// A workflow default's when: is compiled once, at the first node.
 	if p.When != "" && (own || n == w.Nodes[0]) {
-		names := inputNames(n)
-		opts := []expr.Option{expr.AllowUndefinedVariables()}
-		for _, name := range names {
-			opts = append(opts, expr.DisableBuiltin(name))
-		}
-		prog, err := expr.Compile(p.When, opts...)
-		switch {
-		case err != nil:
-			msg, _, _ := strings.Cut(err.Error(), "\n")
-			probs.add(pos, "node %q: cache when %q: %s", n.Name, p.When, msg)
-		case own:
-			// Only the node's own expression: a workflow default's may
-			// name inputs that some nodes do not have.
-			free := &freeNames{declared: map[string]bool{}}
-			root := prog.Node()
-			ast.Walk(&root, free)
-			for _, name := range free.names {
-				if !slices.Contains(names, name) && !free.declared[name] {
-					probs.add(pos, "node %q: cache when %q: unknown name %q%s; the expression sees the node's inputs: %s", n.Name, p.When, name, DidYouMean(name, names), listOrNone(names))
-					break
-				}
-			}
+		// Strict only for the node's own expression: a workflow default's
+		// may name inputs that some nodes do not have.
+		if _, err := NewExprs().Compile(p.When, inputNames(n), own); err != nil {
+			probs.add(pos, "node %q: cache when: %v", n.Name, err)
 		}
 	}
 	if v := p.Version; strings.Contains(v, "${") {
@@ -789,21 +745,5 @@ func checkCachePolicy(w *Workflow, n *Node, probs *Problems) {
 		if _, err := filepath.Match(s, ""); err != nil {
 			probs.add(n.posOf("sources"), "node %q: sources: bad pattern %q", n.Name, s)
 		}
-	}
-}
-
-// freeNames collects the identifiers an expression reads, and the names
-// it declares with let.
-type freeNames struct {
-	names    []string
-	declared map[string]bool
-}
-
-func (f *freeNames) Visit(n *ast.Node) {
-	switch n := (*n).(type) {
-	case *ast.IdentifierNode:
-		f.names = append(f.names, n.Value)
-	case *ast.VariableDeclaratorNode:
-		f.declared[n.Name] = true
 	}
 }

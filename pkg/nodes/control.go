@@ -36,7 +36,7 @@ func (c *condition) Branches() []string { return []string{"true", "false"} }
 func (c *condition) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, error) {
 	v, err := eval(c.prog, inv.Inputs)
 	if err != nil {
-		return nil, &dag.NodeError{Node: c.node.Name, Op: "condition", Err: fmt.Errorf("%s", firstLine(err.Error()))}
+		return nil, &dag.NodeError{Node: c.node.Name, Op: "condition", Err: err}
 	}
 	b, ok := v.(bool)
 	if !ok {
@@ -82,7 +82,7 @@ func (s *selector) Branches() []string { return s.node.Outputs }
 func (s *selector) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, error) {
 	v, err := eval(s.prog, inv.Inputs)
 	if err != nil {
-		return nil, &dag.NodeError{Node: s.node.Name, Op: "select", Err: fmt.Errorf("%s", firstLine(err.Error()))}
+		return nil, &dag.NodeError{Node: s.node.Name, Op: "select", Err: err}
 	}
 	key := fmt.Sprint(v)
 	switch {

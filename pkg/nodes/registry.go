@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/expr-lang/expr/vm"
-
 	"github.com/fastdag/fastdag/pkg/dag"
 )
 
@@ -37,9 +35,9 @@ func Builtins() []string {
 // with the same text and inputs, which is what keeps a 100,000-node
 // workflow of similar expressions small and quick to load.
 type Registry struct {
-	mu       sync.Mutex
-	programs map[string]*vm.Program
-	paths    map[string]string // program name -> path found on PATH
+	exprs *dag.Exprs
+	mu    sync.Mutex
+	paths map[string]string // program name -> path found on PATH
 	// KillGrace is how long a process group gets between SIGTERM and
 	// SIGKILL when its node is cancelled or times out.
 	KillGrace time.Duration
@@ -47,7 +45,7 @@ type Registry struct {
 
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry {
-	return &Registry{programs: map[string]*vm.Program{}, paths: map[string]string{}, KillGrace: 5 * time.Second}
+	return &Registry{exprs: dag.NewExprs(), paths: map[string]string{}, KillGrace: 5 * time.Second}
 }
 
 // Compile is a dag.Compiler.
