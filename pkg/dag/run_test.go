@@ -33,6 +33,8 @@ func (f *fakes) compile(n *dag.Node) (dag.Action, error) {
 		case "block":
 			<-ctx.Done()
 			return nil, ctx.Err()
+		case "panic":
+			panic("oops")
 		case "pick":
 			return &dag.Result{Value: "yes", Branch: "yes", Outputs: map[string]any{"yes": 1}}, nil
 		}
@@ -177,5 +179,23 @@ func TestCycleError(t *testing.T) {
 	want := "t.yaml:3:3: dependency cycle:\n\ta\n\tb\n\tc\n\ta"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+// A panicking action fails its node; the run goes on to its record.
+func TestPanickingNodeFails(t *testing.T) {
+	f := &fakes{}
+	rec, err := plan(t, f, `
+  a: {uses: panic}
+  b: {uses: x}
+`).Run(context.Background(), dag.RunOptions{Jobs: 1, KeepGoing: true})
+	if !errors.Is(err, dag.ErrNodesFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if got, want := statuses(rec), "a=failed b=success"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if e := rec.Nodes["a"].Error; !strings.Contains(e, "internal error: oops") {
+		t.Errorf("error = %q", e)
 	}
 }

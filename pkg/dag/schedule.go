@@ -373,7 +373,7 @@ func (r *runner) execute(ctx context.Context, i int32, inputs map[string]any) (*
 		defer cancel()
 	}
 	started := r.now()
-	res, err := a.Run(ctx, inv)
+	res, err := runAction(ctx, a, inv)
 	ended := r.now()
 	nr := &NodeRecord{Status: StatusSuccess, Kind: n.Kind, Started: started, Ended: ended, DurationMS: ms(ended.Sub(started))}
 	if res != nil {
@@ -423,4 +423,19 @@ func (r *runner) nodeDir(n *Node) string {
 		return n.Dir
 	}
 	return filepath.Join(r.baseDir, n.Dir)
+}
+
+// runAction runs a node's action, turning a panic into the node's failure:
+// a bug in one node kind must not take the run, and its record, with it.
+func runAction(ctx context.Context, a Action, inv *Invocation) (res *Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, &NodeError{Node: inv.Node.Name, Op: "internal error", Err: fmt.Errorf("%v (please report this)", p)}
+		}
+	}()
+	res, err = a.Run(ctx, inv)
+	if err == nil && res == nil {
+		res = &Result{}
+	}
+	return res, err
 }
