@@ -109,11 +109,14 @@ func WriteRecord(stateDir string, r *Record, latest bool) error {
 	if err != nil {
 		return fmt.Errorf("encoding run record: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "run.json"), append(data, '\n')); err != nil {
+	// The final record is synced to disk; the one written as a run starts
+	// (replaced at its end, or left to show a run that was killed) and the
+	// latest pointer need only be whole, which the rename gives them.
+	if err := writeFileAtomic(filepath.Join(dir, "run.json"), append(data, '\n'), latest); err != nil {
 		return err
 	}
 	if latest {
-		return writeFileAtomic(filepath.Join(RunsDir(stateDir), "latest"), []byte(r.ID+"\n"))
+		return writeFileAtomic(filepath.Join(RunsDir(stateDir), "latest"), []byte(r.ID+"\n"), false)
 	}
 	return nil
 }
@@ -181,14 +184,14 @@ func latestRecordOf(stateDir string, w *Workflow) *Record {
 
 // writeFileAtomic writes data to path through a temp file in the same
 // directory, synced and renamed, so readers see the old or the new file.
-func writeFileAtomic(path string, data []byte) error {
+func writeFileAtomic(path string, data []byte, sync bool) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
