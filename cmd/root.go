@@ -31,7 +31,7 @@ type env struct {
 // Each maps to the flag of the same name. FASTDAG_OUTPUT, FASTDAG_INPUTS
 // and FASTDAG_INPUT_* are left out on purpose: they are what fastdag hands
 // to node processes, and a nested fastdag must not read them as settings.
-var configKeys = []string{"jobs", "state-dir", "keep-going", "timeout", "cache-dir", "quiet", "no-color"}
+var configKeys = []string{"jobs", "state-dir", "keep-going", "timeout", "cache-dir", "quiet", "verbose", "no-color"}
 
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
@@ -109,7 +109,7 @@ func (e *env) loadConfig(cmd *cobra.Command) error {
 			_, err = cast.ToIntE(v.Get(k))
 		case "timeout":
 			_, err = cast.ToDurationE(v.Get(k))
-		case "keep-going", "quiet", "no-color":
+		case "keep-going", "quiet", "verbose", "no-color":
 			_, err = cast.ToBoolE(v.Get(k))
 		}
 		if err != nil {

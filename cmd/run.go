@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 
@@ -60,6 +61,7 @@ workflow or usage, 130 interrupted (SIGINT/SIGTERM).`,
 				StateDir:  e.stateDir(l.wf),
 				Environ:   os.Environ(),
 				Progress:  pr.event,
+				Log:       liveLog(e.cfg.GetBool("verbose"), e.stderr),
 				Wrap:      wrap,
 			})
 			if rec == nil {
@@ -91,6 +93,7 @@ workflow or usage, 130 interrupted (SIGINT/SIGTERM).`,
 	f.Duration("timeout", 0, "stop the whole run after this long, e.g. 10m (0: no limit)")
 	f.String("state-dir", "", "where run records go (default: .fastdag next to the workflow; env FASTDAG_STATE_DIR)")
 	f.BoolP("quiet", "q", false, "print only failures and the summary")
+	f.BoolP("verbose", "v", false, "stream process nodes' output to stderr as it comes, each line prefixed [node]")
 	f.Bool("no-color", false, "never colour output (also NO_COLOR)")
 	f.Bool("no-cache", false, "neither read nor write the result cache")
 	f.Bool("refresh", false, "recompute cached nodes and overwrite their entries")
@@ -100,4 +103,12 @@ workflow or usage, 130 interrupted (SIGINT/SIGTERM).`,
 	f.StringSliceVar(&only, "only", nil, "run only these nodes (comma-separated or repeated)")
 	output = outputFlag(f)
 	return cmd
+}
+
+// liveLog is where -v streams node output: stderr, with the progress lines.
+func liveLog(verbose bool, stderr io.Writer) io.Writer {
+	if !verbose {
+		return nil
+	}
+	return stderr
 }

@@ -3,6 +3,7 @@ package dag
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -42,6 +43,9 @@ type Invocation struct {
 	Dir string
 	// Environ is the base environment for processes (the caller's, usually).
 	Environ []string
+	// Stdout and Stderr, when set, also receive what a process node writes,
+	// as it writes it (see RunOptions.Log).
+	Stdout, Stderr io.Writer
 
 	files *nodeFiles
 }

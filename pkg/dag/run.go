@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -32,6 +33,9 @@ type RunOptions struct {
 	StateDir string
 	// Environ is the base environment for process nodes.
 	Environ []string
+	// Log, when set, receives process nodes' output as it is written, each
+	// line prefixed with the node's name (fastdag run -v).
+	Log io.Writer
 	// Progress, when set, is told as nodes start and finish. Calls are
 	// serialized.
 	Progress func(Event)
@@ -109,6 +113,9 @@ func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Record, error) {
 		recs:      make([]*NodeRecord, len(p.nodes)),
 	}
 	r.wake = sync.NewCond(&r.mu)
+	if opts.Log != nil {
+		r.log = &lineLog{w: opts.Log}
+	}
 	if err := r.reuse(); err != nil {
 		return nil, err
 	}

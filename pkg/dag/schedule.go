@@ -20,6 +20,7 @@ type runner struct {
 	rec     *Record
 	sel     []bool
 	files   *nodeFiles // where process nodes keep their files
+	log     *lineLog   // RunOptions.Log, shared by all nodes
 	baseDir string     // the workflow's directory, absolute
 	cancel  context.CancelFunc
 
@@ -367,6 +368,9 @@ func (r *runner) execute(ctx context.Context, i int32, inputs map[string]any) (*
 		a = r.opts.Wrap(n, a)
 	}
 	inv := &Invocation{Node: n, Inputs: inputs, Dir: r.nodeDir(n), Environ: r.opts.Environ, files: r.files}
+	if r.log != nil {
+		inv.Stdout, inv.Stderr = r.log.writer(n.Name), r.log.writer(n.Name)
+	}
 	if n.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, n.Timeout, errTimeout)

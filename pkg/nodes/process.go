@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,7 +88,7 @@ func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, er
 	}
 	cmd.Dir = inv.Dir
 	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Stdout, cmd.Stderr = tee(stdout, inv.Stdout), tee(stderr, inv.Stderr)
 	// A background child that keeps the output pipes open must not hold
 	// the node up for ever once the node's own process has exited.
 	cmd.WaitDelay = pipeDrain
@@ -105,6 +106,8 @@ func (p *process) Run(ctx context.Context, inv *dag.Invocation) (*dag.Result, er
 	if errors.Is(waitErr, exec.ErrWaitDelay) {
 		waitErr = nil // the node exited; only a straggler's output is lost
 	}
+	flush(inv.Stdout)
+	flush(inv.Stderr)
 	if err := stdout.close(); err != nil {
 		return res, &dag.NodeError{Node: n.Name, Op: "stdout", Err: err}
 	}
@@ -223,4 +226,19 @@ func withStderr(err error, path string) error {
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+// tee adds a live copy of a stream, when the run asked for one (-v).
+func tee(w io.Writer, live io.Writer) io.Writer {
+	if live == nil {
+		return w
+	}
+	return io.MultiWriter(w, live)
+}
+
+// flush ends a live stream's last line.
+func flush(live io.Writer) {
+	if f, ok := live.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 }
