@@ -111,6 +111,7 @@ func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Record, error) {
 		results:   make([]*Result, len(p.nodes)),
 		status:    make([]Status, len(p.nodes)),
 		recs:      make([]*NodeRecord, len(p.nodes)),
+		recBuf:    make([]NodeRecord, len(p.nodes)),
 	}
 	r.wake = sync.NewCond(&r.mu)
 	if opts.Log != nil {

@@ -38,6 +38,7 @@ type runner struct {
 	results                              []*Result
 	status                               []Status
 	recs                                 []*NodeRecord
+	recBuf                               []NodeRecord // backs recs
 }
 
 // reuse takes, for a partial run, the results of unselected nodes from the
@@ -209,7 +210,7 @@ func (r *runner) decide(i int32, events []Event) []Event {
 			r.ready.push(readyItem{i, r.plan.nodes[i].prio})
 			continue
 		}
-		nr := &NodeRecord{Status: st, Kind: n.Kind, Reason: reason}
+		nr := r.record(i, NodeRecord{Status: st, Kind: n.Kind, Reason: reason})
 		events = r.finish(i, st, nil, nr, events)
 		for _, e := range r.plan.nodes[i].out {
 			if to := r.plan.edges[e].to; r.sel[to] && r.status[to] == "" {
@@ -301,7 +302,7 @@ func (r *runner) worker(ctx context.Context) {
 		var res *Result
 		st := StatusNotRun
 		if stopping {
-			nr = &NodeRecord{Status: st, Kind: r.plan.nodes[i].node.Kind, Reason: "the run stopped before this node started"}
+			nr = r.record(i, NodeRecord{Status: st, Kind: r.plan.nodes[i].node.Kind, Reason: "the run stopped before this node started"})
 		} else {
 			res, nr = r.execute(ctx, i, inputs)
 			st = nr.Status
@@ -379,7 +380,7 @@ func (r *runner) execute(ctx context.Context, i int32, inputs map[string]any) (*
 	started := r.now()
 	res, err := runAction(ctx, a, inv)
 	ended := r.now()
-	nr := &NodeRecord{Status: StatusSuccess, Kind: n.Kind, Started: started, Ended: ended, DurationMS: ms(ended.Sub(started))}
+	nr := r.record(i, NodeRecord{Status: StatusSuccess, Kind: n.Kind, Started: started, Ended: ended, DurationMS: ms(ended.Sub(started))})
 	if res != nil {
 		nr.ExitCode, nr.MaxRSS, nr.Stdout, nr.Stderr = res.ExitCode, res.MaxRSS, res.Stdout, res.Stderr
 		nr.Cache, nr.CacheKey = res.Cache, res.CacheKey
@@ -442,4 +443,12 @@ func runAction(ctx context.Context, a Action, inv *Invocation) (res *Result, err
 		res = &Result{}
 	}
 	return res, err
+}
+
+// record places node i's record in the run's one array of records: a
+// single allocation for the whole run instead of one per node, which
+// also keeps the records of a large run together in memory.
+func (r *runner) record(i int32, nr NodeRecord) *NodeRecord {
+	r.recBuf[i] = nr
+	return &r.recBuf[i]
 }
