@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -36,12 +35,10 @@ func (e *env) cacheDir(wf *dag.Workflow) string {
 	return filepath.Join(".fastdag", "cache")
 }
 
-var warnMu sync.Mutex
-
 // cacheWarn prints cache trouble that a run worked around.
 func (e *env) cacheWarn(node string, err error) {
-	warnMu.Lock()
-	defer warnMu.Unlock()
+	e.warnMu.Lock()
+	defer e.warnMu.Unlock()
 	fmt.Fprintf(e.stderr, "fastdag: warning: node %s: cache: %s\n", node, strings.ReplaceAll(err.Error(), "\n", "\n    "))
 }
 

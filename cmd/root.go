@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cast"
@@ -24,7 +25,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	cfg            *viper.Viper
-	cfgErr         error
+	warnMu         sync.Mutex // warnings come from concurrent nodes
 }
 
 // configKeys are the settings a config file or FASTDAG_* variable may set.
