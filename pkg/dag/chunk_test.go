@@ -94,3 +94,40 @@ func TestChunkingFallsBackOnAliases(t *testing.T) {
 		t.Errorf("merge key: z = run %q env %v", z.Run, z.Env)
 	}
 }
+
+// JSON and msgpack stream their nodes; what loads must be what a whole
+// parse gives, positions included (yaml.v3 reads JSON too, so it is the
+// reference for JSON positions).
+func TestStreamedLoadMatchesWhole(t *testing.T) {
+	w, err := Load("big.yaml", bigYAML(3000, ""), YAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Encode(w, YAML)
+	for _, f := range []Format{JSON, Msgpack} {
+		data, err := Encode(w, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load("big."+string(f), data, f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if b, _ := Encode(got, YAML); !bytes.Equal(b, want) {
+			t.Errorf("%s: streamed load differs from the original", f)
+		}
+		if f != JSON {
+			continue
+		}
+		root, err := parseYAML("big.json", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := (&decoder{file: "big.json"}).workflow(root)
+		for i := range ref.Nodes {
+			if a, b := got.Nodes[i], ref.Nodes[i]; a.Pos != b.Pos || a.KindPos != b.KindPos || a.NeedsPos != b.NeedsPos {
+				t.Fatalf("node %s: positions %v %v %v, yaml.v3 says %v %v %v", a.Name, a.Pos, a.KindPos, a.NeedsPos, b.Pos, b.KindPos, b.NeedsPos)
+			}
+		}
+	}
+}

@@ -32,6 +32,22 @@ type decoder struct {
 	// chunks, when set, hold the nodes of a large document cut apart
 	// (chunk.go); the tree's own nodes value is then empty.
 	chunks []nodeChunk
+	// streamed says the parser already handed over the nodes, one at a
+	// time as it read them (JSON and msgpack), and pre holds them.
+	streamed bool
+	pre      []*Node
+	first    map[string]int
+}
+
+// streamNode decodes one entry of the nodes mapping as the parser reads it.
+func (d *decoder) streamNode(k, v *yaml.Node) {
+	if d.first == nil {
+		d.first = map[string]int{}
+	}
+	d.streamed = true
+	if n := d.nodeEntry(d.first, k, v); n != nil {
+		d.pre = append(d.pre, n)
+	}
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
@@ -93,9 +109,15 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 			w.Params = d.params(v)
 		case "nodes":
 			haveNodes = true
-			if d.chunks != nil {
+			switch {
+			case d.chunks != nil:
 				w.Nodes = d.chunkedNodes()
-			} else {
+			case d.streamed:
+				w.Nodes = d.pre
+				if len(w.Nodes) == 0 && len(d.problems) == 0 {
+					d.errorf(v, "nodes: a workflow needs at least one node")
+				}
+			default:
 				w.Nodes = d.nodes(v)
 			}
 		case "viz":

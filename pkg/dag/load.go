@@ -104,7 +104,15 @@ func Load(name string, data []byte, format Format) (*Workflow, error) {
 	}
 	if root == nil {
 		var err error
-		if root, err = parseTree(name, data, format); err != nil {
+		switch format {
+		case JSON:
+			root, err = parseJSON(name, data, d.streamNode)
+		case Msgpack:
+			root, err = parseMsgpack(name, data, d.streamNode)
+		default:
+			root, err = parseTree(name, data, format)
+		}
+		if err != nil {
 			return nil, err
 		}
 		resolveAliases(root, map[*yaml.Node]bool{})
@@ -125,19 +133,9 @@ func parseTree(name string, data []byte, format Format) (*yaml.Node, error) {
 	case YAML:
 		return parseYAML(name, data)
 	case JSON:
-		// encoding/json reports JSON syntax errors precisely; yaml.v3 then
-		// gives the positions of a document known to be valid.
-		var v any
-		if err := json.Unmarshal(data, &v); err != nil {
-			return nil, jsonProblem(name, data, err)
-		}
-		return parseYAML(name, data)
+		return parseJSON(name, data, nil)
 	case Msgpack:
-		n, err := msgpackTree(msgpack.NewDecoder(bytes.NewReader(data)), 0)
-		if err != nil {
-			return nil, Problems{{Pos: Pos{File: name}, Msg: "invalid msgpack: " + err.Error()}}
-		}
-		return n, nil
+		return parseMsgpack(name, data, nil)
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }
@@ -218,24 +216,35 @@ func firstCol(data []byte, line int) int {
 	return len(l) - len(bytes.TrimLeft(l, " \t")) + 1
 }
 
+var badChar = regexp.MustCompile(`^invalid character '(.)'`)
+
 func jsonProblem(name string, data []byte, err error) error {
 	var off int64 = -1
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		off = max(se.Offset-1, 0) // Offset counts the offending byte
+		// json.Decoder's offset is at the offending byte or just past it,
+		// depending on where its scanner stopped; the message names it.
+		off = se.Offset
+		if m := badChar.FindStringSubmatch(se.Error()); m != nil && off > 0 && int(off) <= len(data) &&
+			(int(off) == len(data) || string(data[off]) != m[1]) && string(data[off-1]) == m[1] {
+			off--
+		}
 	case errors.As(err, &te):
 		off = te.Offset
 	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		off = int64(len(data))
+		// Point just past the last thing written, not at a final newline.
+		off = int64(len(bytes.TrimRight(data, " \t\r\n")))
+		msg = "unexpected end of JSON input"
 	}
 	pos := Pos{File: name, Line: 1, Col: 1}
 	if off >= 0 {
 		pos.Line, pos.Col = lineCol(data, int(off))
 	}
-	return Problems{{Pos: pos, Msg: "invalid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}}
+	return Problems{{Pos: pos, Msg: "invalid JSON: " + msg}}
 }
 
 // lineCol converts a byte offset into a 1-based line and column.
@@ -249,8 +258,40 @@ func lineCol(data []byte, off int) (int, int) {
 
 const maxDepth = 200
 
+// parseMsgpack reads a msgpack document. With stream set, the entries of
+// the top-level nodes map go to it one at a time instead of into the tree.
+func parseMsgpack(name string, data []byte, stream func(k, v *yaml.Node)) (*yaml.Node, error) {
+	d := msgpack.NewDecoder(bytes.NewReader(data))
+	n, err := msgpackTree(d, 0, stream)
+	if err == nil {
+		if _, perr := d.PeekCode(); perr != io.EOF {
+			err = errors.New("unexpected data after the top-level value")
+		}
+	}
+	if err != nil {
+		return nil, Problems{{Pos: Pos{File: name}, Msg: "invalid msgpack: " + err.Error()}}
+	}
+	return n, nil
+}
+
+func isMsgpackMap(c byte) bool {
+	return msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32
+}
+
+func msgpackKey(d *msgpack.Decoder) (string, error) {
+	k, err := d.DecodeInterface()
+	if err != nil {
+		return "", err
+	}
+	ks, ok := k.(string)
+	if !ok || !utf8.ValidString(ks) {
+		return "", fmt.Errorf("map key %q is not a UTF-8 string", fmt.Sprint(k))
+	}
+	return ks, nil
+}
+
 // msgpackTree reads one msgpack value into a yaml.Node, keeping map order.
-func msgpackTree(d *msgpack.Decoder, depth int) (*yaml.Node, error) {
+func msgpackTree(d *msgpack.Decoder, depth int, stream func(k, v *yaml.Node)) (*yaml.Node, error) {
 	if depth > maxDepth {
 		return nil, errors.New("nested too deeply")
 	}
@@ -259,22 +300,37 @@ func msgpackTree(d *msgpack.Decoder, depth int) (*yaml.Node, error) {
 		return nil, err
 	}
 	switch {
-	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+	case isMsgpackMap(c):
 		n, err := d.DecodeMapLen()
 		if err != nil {
 			return nil, err
 		}
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		for range max(n, 0) {
-			k, err := d.DecodeInterface()
+			ks, err := msgpackKey(d)
 			if err != nil {
 				return nil, err
 			}
-			ks, ok := k.(string)
-			if !ok || !utf8.ValidString(ks) {
-				return nil, fmt.Errorf("map key %q is not a UTF-8 string", fmt.Sprint(k))
+			if c, err := d.PeekCode(); err == nil && depth == 0 && ks == "nodes" && stream != nil && isMsgpackMap(c) {
+				nn, err := d.DecodeMapLen()
+				if err != nil {
+					return nil, err
+				}
+				for range max(nn, 0) {
+					name, err := msgpackKey(d)
+					if err != nil {
+						return nil, err
+					}
+					v, err := msgpackTree(d, depth+2, nil)
+					if err != nil {
+						return nil, err
+					}
+					stream(scalarNode(name), v)
+				}
+				m.Content = append(m.Content, scalarNode(ks), &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+				continue
 			}
-			v, err := msgpackTree(d, depth+1)
+			v, err := msgpackTree(d, depth+1, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -288,7 +344,7 @@ func msgpackTree(d *msgpack.Decoder, depth int) (*yaml.Node, error) {
 		}
 		s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 		for range max(n, 0) {
-			v, err := msgpackTree(d, depth+1)
+			v, err := msgpackTree(d, depth+1, nil)
 			if err != nil {
 				return nil, err
 			}
