@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
+
 	"github.com/fastdag/fastdag/pkg/cachefs"
 )
 
@@ -132,7 +134,7 @@ func (c *Cache) sourceFiles(n *Node) ([]string, error) {
 		if !filepath.IsAbs(full) {
 			full = filepath.Join(c.dir, filepath.FromSlash(pat))
 		}
-		matches, err := filepath.Glob(full)
+		matches, err := doublestar.FilepathGlob(full) // ** crosses directories
 		if err != nil {
 			return nil, fmt.Errorf("sources: %q: %v", pat, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // UsesCache reports whether any node of w has a cache policy.
@@ -140,7 +142,7 @@ func checkCachePolicy(w *Workflow, n *Node, probs *Problems) {
 		}
 	}
 	for _, s := range n.Sources {
-		if _, err := filepath.Match(s, ""); err != nil {
+		if !doublestar.ValidatePathPattern(filepath.FromSlash(s)) {
 			probs.add(n.posOf("sources"), "node %q: sources: bad pattern %q", n.Name, s)
 		}
 	}
