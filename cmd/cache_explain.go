@@ -64,8 +64,8 @@ func (c *cacheCmds) explain() *cobra.Command {
 		Use:   "explain FILE NODE",
 		Short: "Say whether NODE would hit, or which ingredient differs from its nearest entry",
 		Long: `Explain computes NODE's cache key as the next run would: parameters and
-upstream outputs come from the workflow's latest run record, and --param
-flags override its parameters. It reports a hit, or the ingredients by
+upstream outputs come from the workflow's latest run record; --params FILE
+and then --param flags override its parameters. It reports a hit, or the ingredients by
 which the nearest entry of the node differs.`,
 		Args: args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -74,12 +74,16 @@ which the nearest entry of the node differs.`,
 				return err
 			}
 			rec := dag.LatestRecord(c.e.stateDir(w), w)
-			// The record's params first, so --param wins.
+			// The record's params first, then --params FILE, then --param.
+			file, err := readParamsFile(wff.paramsFile)
+			if err != nil {
+				return invalid(err)
+			}
 			lf := wff
 			lf.params = nil
 			if rec != nil {
 				for _, k := range slices.Sorted(maps.Keys(rec.Params)) {
-					if w.Param(k) == nil {
+					if _, inFile := file[k]; inFile || w.Param(k) == nil {
 						continue
 					}
 					v := rec.Params[k]

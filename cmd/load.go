@@ -107,20 +107,9 @@ func (e *env) printProblems(path string, probs dag.Problems) {
 
 // params resolves --params FILE and --param k=v against the declarations.
 func (e *env) params(wf *dag.Workflow, f *workflowFlags) (map[string]any, error) {
-	var file map[string]any
-	if f.paramsFile != "" {
-		data, err := os.ReadFile(f.paramsFile)
-		if err != nil {
-			return nil, err
-		}
-		if strings.EqualFold(filepath.Ext(f.paramsFile), ".json") {
-			err = json.Unmarshal(data, &file)
-		} else {
-			err = yaml.Unmarshal(data, &file)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("--params %s: %v", f.paramsFile, err)
-		}
+	file, err := readParamsFile(f.paramsFile)
+	if err != nil {
+		return nil, err
 	}
 	flags := map[string]string{}
 	for _, kv := range f.params {
@@ -140,4 +129,25 @@ func (e *env) stateDir(wf *dag.Workflow) string {
 		return d
 	}
 	return filepath.Join(wf.Dir, ".fastdag")
+}
+
+// readParamsFile reads --params FILE, JSON or YAML; "" reads nothing.
+func readParamsFile(path string) (map[string]any, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var file map[string]any
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		err = json.Unmarshal(data, &file)
+	} else {
+		err = yaml.Unmarshal(data, &file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--params %s: %v", path, err)
+	}
+	return file, nil
 }
