@@ -229,3 +229,33 @@ func (d *drawing) size() (w, h float64) {
 }
 
 func visible(c color.NRGBA) bool { return c.A > 0 }
+
+// pathTracer is what both painters draw paths with: gg's context as it
+// is, fpdf through pdfPath.
+type pathTracer interface {
+	MoveTo(x, y float64)
+	LineTo(x, y float64)
+	CubicTo(x1, y1, x2, y2, x3, y3 float64)
+	ClosePath()
+}
+
+// tracePath walks an xdot path (a polyline, or a cubic B-spline as
+// Graphviz writes it: a start point, then three points per segment).
+func tracePath(t pathTracer, xy func(x, y float64) (float64, float64), pts [][2]float64, bezier, closed bool) {
+	t.MoveTo(xy(pts[0][0], pts[0][1]))
+	if bezier {
+		for i := 1; i+2 < len(pts); i += 3 {
+			x1, y1 := xy(pts[i][0], pts[i][1])
+			x2, y2 := xy(pts[i+1][0], pts[i+1][1])
+			x3, y3 := xy(pts[i+2][0], pts[i+2][1])
+			t.CubicTo(x1, y1, x2, y2, x3, y3)
+		}
+	} else {
+		for _, pt := range pts[1:] {
+			t.LineTo(xy(pt[0], pt[1]))
+		}
+	}
+	if closed {
+		t.ClosePath()
+	}
+}

@@ -85,24 +85,8 @@ func (p *pdfPainter) path(pts [][2]float64, bezier, closed bool, st *state, fill
 	if style == "" {
 		return
 	}
-	pdf := p.pdf
-	pdf.MoveTo(p.xy(pts[0][0], pts[0][1]))
-	if bezier {
-		for i := 1; i+2 < len(pts); i += 3 {
-			x1, y1 := p.xy(pts[i][0], pts[i][1])
-			x2, y2 := p.xy(pts[i+1][0], pts[i+1][1])
-			x3, y3 := p.xy(pts[i+2][0], pts[i+2][1])
-			pdf.CurveBezierCubicTo(x1, y1, x2, y2, x3, y3)
-		}
-	} else {
-		for _, pt := range pts[1:] {
-			pdf.LineTo(p.xy(pt[0], pt[1]))
-		}
-	}
-	if closed {
-		pdf.ClosePath()
-	}
-	pdf.DrawPath(style)
+	tracePath(pdfPath{p.pdf}, p.xy, pts, bezier, closed)
+	p.pdf.DrawPath(style)
 }
 
 func (p *pdfPainter) ellipse(cx, cy, rx, ry float64, st *state, fill, stroke bool) {
@@ -138,3 +122,13 @@ func (p *pdfPainter) text(x, y float64, align, s string, st *state) {
 	}
 	pdf.Text(px, py, s)
 }
+
+// pdfPath adapts fpdf's path calls to pathTracer.
+type pdfPath struct{ pdf *fpdf.Fpdf }
+
+func (p pdfPath) MoveTo(x, y float64) { p.pdf.MoveTo(x, y) }
+func (p pdfPath) LineTo(x, y float64) { p.pdf.LineTo(x, y) }
+func (p pdfPath) CubicTo(x1, y1, x2, y2, x3, y3 float64) {
+	p.pdf.CurveBezierCubicTo(x1, y1, x2, y2, x3, y3)
+}
+func (p pdfPath) ClosePath() { p.pdf.ClosePath() }

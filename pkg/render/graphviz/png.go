@@ -85,25 +85,8 @@ func (p *pngPainter) finish(st *state, fill, stroke bool) {
 }
 
 func (p *pngPainter) path(pts [][2]float64, bezier, closed bool, st *state, fill, stroke bool) {
-	dc := p.dc
-	dc.ClearPath()
-	x, y := p.xy(pts[0][0], pts[0][1])
-	dc.MoveTo(x, y)
-	if bezier {
-		for i := 1; i+2 < len(pts); i += 3 {
-			x1, y1 := p.xy(pts[i][0], pts[i][1])
-			x2, y2 := p.xy(pts[i+1][0], pts[i+1][1])
-			x3, y3 := p.xy(pts[i+2][0], pts[i+2][1])
-			dc.CubicTo(x1, y1, x2, y2, x3, y3)
-		}
-	} else {
-		for _, pt := range pts[1:] {
-			dc.LineTo(p.xy(pt[0], pt[1]))
-		}
-	}
-	if closed {
-		dc.ClosePath()
-	}
+	p.dc.ClearPath()
+	tracePath(p.dc, p.xy, pts, bezier, closed)
 	p.finish(st, fill, stroke)
 }
 
