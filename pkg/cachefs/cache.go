@@ -341,15 +341,9 @@ func (c *Cache) GetOrCompute(ctx context.Context, key Key, compute func(context.
 	}
 	warns = noteMiss(warns, err)
 
-	unlock, err := c.Lock(ctx, key)
+	unlock, warns, err := c.lockOrWarn(ctx, key, warns)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		// No lock (say, an unwritable lock directory): compute anyway,
-		// at the price of possibly duplicated work.
-		warns = append(warns, err)
-		unlock = func() {}
+		return nil, err
 	}
 	defer unlock()
 
@@ -360,7 +354,37 @@ func (c *Cache) GetOrCompute(ctx context.Context, key Key, compute func(context.
 		return res, nil
 	}
 	warns = noteMiss(warns, err)
+	return c.computeAndPut(ctx, key, compute, warns)
+}
 
+// Refresh recomputes key under its lock, whatever the cache holds, and
+// overwrites the entry: what fastdag run --refresh does.
+func (c *Cache) Refresh(ctx context.Context, key Key, compute func(context.Context) (Value, error)) (*Result, error) {
+	unlock, warns, err := c.lockOrWarn(ctx, key, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return c.computeAndPut(ctx, key, compute, warns)
+}
+
+// lockOrWarn takes key's lock. Without one (say, an unwritable lock
+// directory) work goes on unlocked, at the price of possibly duplicated
+// work, with a warning; only cancellation is an error.
+func (c *Cache) lockOrWarn(ctx context.Context, key Key, warns []error) (func(), []error, error) {
+	unlock, err := c.Lock(ctx, key)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, warns, err
+		}
+		return func() {}, append(warns, err), nil
+	}
+	return unlock, warns, nil
+}
+
+// computeAndPut computes and stores a value. A failed store is a warning:
+// the computed result is still returned, with the entry it would have had.
+func (c *Cache) computeAndPut(ctx context.Context, key Key, compute func(context.Context) (Value, error), warns []error) (*Result, error) {
 	v, err := compute(ctx)
 	if err != nil {
 		return nil, err

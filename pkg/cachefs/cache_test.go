@@ -313,3 +313,27 @@ func flipByte(t *testing.T, path string, off int) {
 		t.Fatal(err)
 	}
 }
+
+// Refresh computes even when the entry is there, and what it stores is
+// what the next Get returns.
+func TestRefreshOverwrites(t *testing.T) {
+	c, _ := newTestCache(t)
+	ctx := context.Background()
+	key := testKey("refresh")
+	put := func(s string) func(context.Context) (Value, error) {
+		return func(context.Context) (Value, error) {
+			return Value{Node: "n", Outputs: map[string][]byte{"out": []byte(s)}}, nil
+		}
+	}
+	if _, err := c.GetOrCompute(ctx, key, put("old")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Refresh(ctx, key, put("new"))
+	if err != nil || !res.Computed {
+		t.Fatalf("Refresh = %+v, %v; want a computed result", res, err)
+	}
+	got, err := c.Get(key)
+	if err != nil || string(got.Outputs["out"]) != "new" {
+		t.Fatalf("after Refresh, Get = %q, %v; want new", got.Outputs["out"], err)
+	}
+}

@@ -56,9 +56,6 @@ func NewCache(c *cachefs.Cache, w *Workflow, opts CacheOptions) *Cache {
 	return &Cache{fs: c, wf: w, dir: dir, opts: opts, exprs: NewExprs()}
 }
 
-// FS returns the underlying store.
-func (c *Cache) FS() *cachefs.Cache { return c.fs }
-
 // WorkflowName is the name entries of w are filed under: its name, or the
 // base name of its file when it has none.
 func WorkflowName(w *Workflow) string {
@@ -128,7 +125,7 @@ func (ca *cachedAction) Run(ctx context.Context, inv *Invocation) (*Result, erro
 
 	var got *cachefs.Result
 	if c.opts.Mode == CacheRefresh {
-		got, err = c.refresh(ctx, nk.Key, compute)
+		got, err = c.fs.Refresh(ctx, nk.Key, compute)
 	} else {
 		got, err = c.fs.GetOrCompute(ctx, nk.Key, compute)
 	}
@@ -174,29 +171,6 @@ func (ca *cachedAction) Run(ctx context.Context, inv *Invocation) (*Result, erro
 	}
 	hit.Cache, hit.CacheKey = "hit", nk.Key.String()
 	return hit, nil
-}
-
-// refresh recomputes key under its lock and overwrites the entry.
-func (c *Cache) refresh(ctx context.Context, key cachefs.Key, compute func(context.Context) (cachefs.Value, error)) (*cachefs.Result, error) {
-	var warns []error
-	unlock, err := c.fs.Lock(ctx, key)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		warns = append(warns, err)
-		unlock = func() {}
-	}
-	defer unlock()
-	v, err := compute(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e, err := c.fs.Put(ctx, key, v)
-	if err != nil {
-		warns = append(warns, err)
-	}
-	return &cachefs.Result{Entry: e, Outputs: v.Outputs, Computed: true, Warnings: warns}, nil
 }
 
 func (c *Cache) warn(n *Node, err error) {

@@ -266,30 +266,6 @@ func (p *Plan) Branches(node string) []string {
 	return nil
 }
 
-// Action returns the compiled action of a node, or nil.
-func (p *Plan) Action(node string) Action {
-	if i, ok := p.index[node]; ok {
-		return p.nodes[i].action
-	}
-	return nil
-}
-
-// Upstream returns the names of nodes node depends on, directly.
-func (p *Plan) Upstream(node string) []string {
-	i, ok := p.index[node]
-	if !ok {
-		return nil
-	}
-	var out []string
-	for _, e := range p.nodes[i].in {
-		name := p.nodes[p.edges[e].from].node.Name
-		if !contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
 // selection computes which nodes a partial run executes. from and until
 // may be combined (run_between); only lists nodes exactly.
 func (p *Plan) selection(from, until, only []string) ([]bool, error) {
